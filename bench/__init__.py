@@ -1,0 +1,1 @@
+"""Benchmarks of ``make bench``: each ``bench_<topic>.py`` module has ``run()``."""

@@ -1,0 +1,2 @@
+"""Segment's destination actions: subscriptions (FQL), mapping kit, destinations,
+and delivery from the store to them."""

@@ -1,0 +1,68 @@
+"""``seglike up``: run the stack in the foreground until Ctrl-C or SIGTERM."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+
+import click
+
+from emulator.config import ConfigError, load_config
+from emulator.stack import DEFAULT_STORE, Stack, StackAddress
+
+
+@click.command("up")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="Stack configuration (YAML).",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option(
+    "--segment-port",
+    default=8088,
+    show_default=True,
+    type=int,
+    help="0 picks a free port.",
+)
+@click.option(
+    "--livelike-port",
+    default=8089,
+    show_default=True,
+    type=int,
+    help="0 picks a free port.",
+)
+@click.option(
+    "--store",
+    default=str(DEFAULT_STORE),
+    show_default=True,
+    help="SQLite file, or :memory:.",
+)
+def command(config_path, host, segment_port, livelike_port, store) -> None:
+    """Run the Segment and LiveLike emulators until Ctrl-C."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    try:
+        config = load_config(config_path)
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
+
+    address = StackAddress(host, segment_port, livelike_port)
+    stack = Stack(config, store=store, address=address).start()
+
+    click.echo(f"Segment  {stack.segment_url}")
+    click.echo(f"LiveLike {stack.livelike_url}")
+    for source in config.segment.sources:
+        click.echo(f"  source {source.name:<12} write key {source.write_key}")
+    click.echo("Ready. Press Ctrl-C to stop.")
+
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    try:
+        stopping.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stack.stop()
+        click.echo("Stopped.")

@@ -1,0 +1,87 @@
+"""The stack configuration: one YAML file for every service of ``seglike up``.
+
+Each component parses its own section (``emulator.segment.config``,
+``emulator.actions.config``, ``emulator.livelike.config``); this module only reads
+the file, hands each section to its owner and reports errors with the file and
+the JSON path of the bad value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from emulator.resources import fixtures_dir
+
+DEFAULT_CONFIG_NAME = "stack.yaml"
+
+
+class ConfigError(ValueError):
+    """A stack configuration that cannot be used; says where and why."""
+
+    def __init__(self, message: str, *, path: str = "$", file: Path | None = None):
+        self.reason = message
+        self.path = path
+        self.file = file
+        where = f"{file}: " if file else ""
+        super().__init__(f"{where}{path}: {message}")
+
+
+def default_config_path() -> Path:
+    return fixtures_dir() / DEFAULT_CONFIG_NAME
+
+
+@dataclass
+class StackConfig:
+    """Every section of a stack configuration, parsed."""
+
+    segment: Any
+    destinations: dict[str, list[Any]] = field(default_factory=dict)
+    livelike: Any = None
+    raw: dict[str, Any] = field(default_factory=dict)
+    file: Path | None = None
+
+
+def load_config(path: str | Path | None = None) -> StackConfig:
+    """Read and parse the stack configuration at *path* (default: the fixture)."""
+    file = Path(path) if path else default_config_path()
+    try:
+        raw = yaml.safe_load(file.read_text()) or {}
+    except OSError as error:
+        raise ConfigError(
+            f"cannot read the file: {error.strerror}", file=file
+        ) from None
+    except yaml.YAMLError as error:
+        raise ConfigError(f"not valid YAML: {error}", file=file) from None
+
+    try:
+        config = parse_config(raw)
+    except ConfigError as error:
+        raise ConfigError(error.reason, path=error.path, file=file) from None
+    config.file = file
+    return config
+
+
+def parse_config(raw: Any) -> StackConfig:
+    """Parse an already-loaded configuration mapping."""
+    from emulator.actions.config import parse_destinations
+    from emulator.livelike.config import LiveLikeConfig
+    from emulator.segment.config import SegmentConfig
+
+    if not isinstance(raw, dict):
+        raise ConfigError("the configuration must be a mapping", path="$")
+
+    segment = SegmentConfig.from_dict(raw, path="$")
+    destinations = {
+        source.name: parse_destinations(
+            source.raw.get("destinations", []), path=f"$.sources[{index}].destinations"
+        )
+        for index, source in enumerate(segment.sources)
+    }
+    livelike = LiveLikeConfig.from_dict(raw.get("livelike") or {}, path="$.livelike")
+    return StackConfig(
+        segment=segment, destinations=destinations, livelike=livelike, raw=raw
+    )

@@ -1,0 +1,1 @@
+"""Seeded, realistic Segment event streams built with Faker."""

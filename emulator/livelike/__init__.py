@@ -1,0 +1,1 @@
+"""The LiveLike emulator: destination API, rewards engine, and the LiveLike source."""

@@ -1,0 +1,1 @@
+"""The Segment Tracking API emulator: ingestion, normalisation, message store."""

@@ -1,0 +1,104 @@
+"""The whole local stack in one process: both services, the pipeline, the source.
+
+Data flows one way: the Segment service ingests into the store; the pipeline
+delivers stored messages to destinations (the LiveLike service); the rewards
+engine's outbox sends LiveLike source events back to the Segment service.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from emulator.config import StackConfig, load_config
+from emulator.store import Database, open_database
+from emulator.web.server import ServiceServer
+
+log = logging.getLogger(__name__)
+
+DEFAULT_STORE = Path(".seglike") / "store.sqlite3"
+
+
+@dataclass
+class StackAddress:
+    host: str = "127.0.0.1"
+    segment_port: int = 0
+    livelike_port: int = 0
+
+
+class Stack:
+    """Start and stop every service of the emulator.
+
+    ``Stack(load_config(), store=":memory:").start()`` is what ``seglike up``
+    and the pytest plugin both run.
+    """
+
+    def __init__(
+        self,
+        config: StackConfig | None = None,
+        *,
+        store: str | Path | None = DEFAULT_STORE,
+        address: StackAddress | None = None,
+    ) -> None:
+        self.config = config or load_config()
+        self.address = address or StackAddress()
+        self.db: Database = open_database(store)
+        self.segment: ServiceServer | None = None
+        self.livelike: ServiceServer | None = None
+        self._workers: list = []
+
+    @property
+    def segment_url(self) -> str:
+        assert self.segment is not None, "the stack is not started"
+        return self.segment.url
+
+    @property
+    def livelike_url(self) -> str:
+        assert self.livelike is not None, "the stack is not started"
+        return self.livelike.url
+
+    def start(self) -> Stack:
+        from emulator.actions.pipeline import Pipeline
+        from emulator.livelike.app import create_app as create_livelike_app
+        from emulator.livelike.source import SourceSender
+        from emulator.segment.app import create_app as create_segment_app
+
+        host = self.address.host
+        self.segment = ServiceServer(
+            "segment",
+            create_segment_app(self.config, self.db),
+            host=host,
+            port=self.address.segment_port,
+        )
+        self.livelike = ServiceServer(
+            "livelike",
+            create_livelike_app(self.config, self.db),
+            host=host,
+            port=self.address.livelike_port,
+        )
+        self.db.ensure_schema()
+        self.segment.start()
+        self.livelike.start()
+
+        self._workers = [
+            Pipeline(self.config, self.db, livelike_url=self.livelike.url),
+            SourceSender(self.config, self.db, segment_url=self.segment.url),
+        ]
+        for worker in self._workers:
+            worker.start()
+        return self
+
+    def stop(self) -> None:
+        for worker in reversed(self._workers):
+            worker.stop()
+        for server in (self.livelike, self.segment):
+            if server is not None:
+                server.stop()
+        self.db.close()
+
+    def __enter__(self) -> Stack:
+        return self.start()
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()

@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by the emulated services: errors, app base, server."""
