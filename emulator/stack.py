@@ -89,6 +89,29 @@ class Stack:
             worker.start()
         return self
 
+    def reset(self) -> None:
+        """Forget what the services received and did; keep the configuration.
+
+        The pytest plugin calls this before every test. All tables are cleared in
+        one transaction so that a worker never sees half of the stack reset.
+        """
+        with self.db.transaction():
+            for reset_component in _component_resets():
+                reset_component(self.db)
+
+        self._clear_faults()
+
+    def _clear_faults(self) -> None:
+        from emulator.web import faults
+
+        clear = getattr(faults, "clear", None)
+        if clear is None:
+            return  # TODO(plugin): the faults module has no clear() yet.
+        for server in (self.segment, self.livelike):
+            app = getattr(server, "app", None) if server is not None else None
+            if app is not None:
+                clear(app)
+
     def stop(self) -> None:
         for worker in reversed(self._workers):
             worker.stop()
@@ -102,3 +125,23 @@ class Stack:
 
     def __exit__(self, *exc_info) -> None:
         self.stop()
+
+
+def _component_resets() -> list:
+    """Each component's ``reset(db)``, imported late: they import the stack's layers."""
+    import importlib
+
+    resets = []
+    for module_name in (
+        "emulator.segment.messages",
+        "emulator.actions.deliveries",
+        "emulator.livelike.models",
+    ):
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError:
+            # TODO(plugin): tolerated only while the components land; must go.
+            log.warning("stack reset skipped component=%s", module_name)
+            continue
+        resets.append(module.reset)
+    return resets
