@@ -59,15 +59,21 @@ class Stack:
         return self.livelike.url
 
     def start(self) -> Stack:
+        from emulator.actions import control as delivery_control
         from emulator.actions.pipeline import Pipeline
         from emulator.livelike.app import create_app as create_livelike_app
         from emulator.livelike.source import SourceSender
         from emulator.segment.app import create_app as create_segment_app
 
         host = self.address.host
+        segment_app = create_segment_app(self.config, self.db)
+        segment_app.register_blueprint(delivery_control.create_blueprint(self.db))
+        segment_app.extensions.setdefault("seglike.stats", []).append(
+            delivery_control.stats_provider(self.db)
+        )
         self.segment = ServiceServer(
             "segment",
-            create_segment_app(self.config, self.db),
+            segment_app,
             host=host,
             port=self.address.segment_port,
         )
