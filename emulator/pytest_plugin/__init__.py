@@ -122,6 +122,7 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item):
+    __tracebackhide__ = True
     state = item.config.stash.get(STATE_KEY, None)
     try:
         result = yield

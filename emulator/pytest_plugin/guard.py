@@ -76,6 +76,7 @@ class NetworkGuard:
         original_getaddrinfo = socket.getaddrinfo
 
         def guarded_getaddrinfo(host, *args, **kwargs):
+            __tracebackhide__ = True
             self._check(host)
             return original_getaddrinfo(host, *args, **kwargs)
 
@@ -87,13 +88,18 @@ class NetworkGuard:
         # A proxy resolves the vendor's name for us, so check the URL as well.
         try:
             from requests.adapters import HTTPAdapter
+            from requests.exceptions import ConnectionError as RequestsConnectionError
         except ImportError:  # pragma: no cover - requests is a dependency
             return
 
         original_send = HTTPAdapter.send
 
         def guarded_send(adapter, request, *args, **kwargs):
-            self._check(urlsplit(request.url).hostname)
+            __tracebackhide__ = True
+            try:
+                self._check(urlsplit(request.url).hostname)
+            except RealServiceBlocked as error:
+                raise RequestsConnectionError(error, request=request) from error
             return original_send(adapter, request, *args, **kwargs)
 
         self._patch(HTTPAdapter, "send", guarded_send)
@@ -103,6 +109,7 @@ class NetworkGuard:
         setattr(owner, name, replacement)
 
     def _check(self, host) -> None:
+        __tracebackhide__ = True
         if not is_real_service(host):
             return
 

@@ -52,7 +52,8 @@ class PluginState:
         """The problems to raise in *item*'s test thread, most important first."""
         problems: list[BaseException] = []
         if self.blocked:
-            problems.append(self.blocked[0])
+            # A fresh error: the original's traceback belongs to another thread.
+            problems.append(RealServiceBlocked(self.blocked[0].host))
             self.blocked.clear()
 
         if "emulator" not in getattr(item, "fixturenames", ()):
