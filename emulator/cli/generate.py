@@ -1,8 +1,131 @@
-"""`seglike generate`.  TODO(cli): placeholder until its issue lands."""
+"""``seglike generate``: a seeded event stream as NDJSON, one message per line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import IO, Any
 
 import click
 
+from emulator.generator import EventFactory, LiveLikeIdentity, default_users
+from emulator.generator.plan import PlanError
+
+
+def livelike_identities(config_path: str | None) -> list[LiveLikeIdentity]:
+    """The pre-existing LiveLike profiles of the stack configuration.
+
+    Generated users take these first, so the LiveLike emulator knows their
+    ``livelike_profile_id`` and rewards them.
+    """
+    from emulator.config import ConfigError, load_config
+
+    try:
+        config = load_config(config_path)
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
+    identities = []
+    livelike = config.raw.get("livelike") or {}
+    for application in livelike.get("applications") or []:
+        for profile in application.get("profiles") or []:
+            if isinstance(profile, dict) and (
+                profile.get("id") or profile.get("custom_id")
+            ):
+                identities.append(
+                    LiveLikeIdentity(
+                        livelike_profile_id=profile.get("id"),
+                        custom_id=profile.get("custom_id"),
+                    )
+                )
+    return identities
+
+
+def dump(message: dict[str, Any]) -> str:
+    """One NDJSON line; compact and stable so equal streams are equal bytes."""
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+
 
 @click.command("generate")
-def command() -> None:
-    raise click.UsageError("seglike generate is not implemented yet.")
+@click.option(
+    "--count",
+    "-n",
+    type=click.IntRange(min=0),
+    required=True,
+    help="How many messages to write.",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Same seed and options, same bytes.",
+)
+@click.option(
+    "--plan",
+    "plan_path",
+    type=click.Path(dir_okay=False),
+    help="Tracking plan (YAML/JSON) the events must satisfy.",
+)
+@click.option(
+    "--invalid-rate",
+    type=click.FloatRange(0.0, 1.0),
+    default=0.0,
+    show_default=True,
+    help="Share of labelled near-miss messages.",
+)
+@click.option(
+    "--users",
+    type=click.IntRange(min=1),
+    help="Population size [default: count/100, 5..500].",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    default="-",
+    help="NDJSON file [default: stdout].",
+)
+@click.option(
+    "--labels",
+    type=click.Path(dir_okay=False),
+    help="Also write one JSON line per near-miss: its line and expectation.",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="Stack configuration whose LiveLike profiles users take.",
+)
+def command(count, seed, plan_path, invalid_rate, users, output, labels, config_path):
+    """Write COUNT realistic Segment messages as NDJSON."""
+    plan = None
+    if plan_path:
+        from emulator.generator.plan import load_rules
+
+        try:
+            plan = load_rules(Path(plan_path))
+        except PlanError as error:
+            raise click.ClickException(str(error)) from None
+
+    factory = EventFactory(
+        seed,
+        users=users or default_users(count),
+        plan=plan,
+        invalid_rate=invalid_rate,
+        livelike=livelike_identities(config_path),
+    )
+    out: IO[str] = sys.stdout if output == "-" else open(output, "w", encoding="utf-8")  # noqa: SIM115
+    label_file = open(labels, "w", encoding="utf-8") if labels else None  # noqa: SIM115
+    try:
+        for line, event in enumerate(factory.stream(count), start=1):
+            out.write(dump(event.message) + "\n")
+            if label_file is not None and event.expect is not None:
+                label_file.write(dump({"line": line, **event.expect.as_dict()}) + "\n")
+    finally:
+        if out is not sys.stdout:
+            out.close()
+        else:
+            out.flush()
+        if label_file is not None:
+            label_file.close()
