@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+DEDUPE_SCOPES = ("global", "source")
+
 
 @dataclass
 class SourceConfig:
@@ -17,8 +19,33 @@ class SourceConfig:
 
 
 @dataclass
+class Limits:
+    """Size limits of the Tracking API, measured on the inflated body."""
+
+    message_bytes: int = 32768
+    request_bytes: int = 512000
+    batch_messages: int = 2500
+
+
+@dataclass
 class SegmentConfig:
     sources: list[SourceConfig] = field(default_factory=list)
+    limits: Limits = field(default_factory=Limits)
+    dedupe_window_seconds: int = 86400
+    dedupe_scope: str = "global"
+    max_messages: int = 100000
+
+    def source_by_key(self, write_key: str) -> SourceConfig | None:
+        for source in self.sources:
+            if source.write_key == write_key:
+                return source
+        return None
+
+    def source_by_name(self, name: str) -> SourceConfig | None:
+        for source in self.sources:
+            if source.name == name:
+                return source
+        return None
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any], path: str = "$") -> SegmentConfig:
@@ -32,6 +59,11 @@ class SegmentConfig:
             for key in ("name", "write_key"):
                 if not isinstance(item.get(key), str) or not item[key]:
                     raise ConfigError(f"{key!r} must be a non-empty string", path=where)
+            if not isinstance(item.get("strict", False), bool):
+                raise ConfigError(
+                    f"'strict' must be true or false, not {item['strict']!r}",
+                    path=f"{where}.strict",
+                )
             sources.append(
                 SourceConfig(
                     name=item["name"],
@@ -40,4 +72,76 @@ class SegmentConfig:
                     raw=item,
                 )
             )
-        return cls(sources=sources)
+        _check_unique(sources, path)
+
+        section = raw.get("segment") or {}
+        where = f"{path}.segment"
+        if not isinstance(section, dict):
+            raise ConfigError("the segment section must be a mapping", path=where)
+        limits_raw = section.get("limits") or {}
+        if not isinstance(limits_raw, dict):
+            raise ConfigError("'limits' must be a mapping", path=f"{where}.limits")
+        limits = Limits(
+            **{
+                name: _positive_int(limits_raw, name, default, f"{where}.limits")
+                for name, default in vars(Limits()).items()
+            }
+        )
+
+        scope = section.get("dedupe_scope", "global")
+        if scope not in DEDUPE_SCOPES:
+            raise ConfigError(
+                f"'dedupe_scope' must be one of {', '.join(DEDUPE_SCOPES)}, "
+                f"not {scope!r}",
+                path=f"{where}.dedupe_scope",
+            )
+        return cls(
+            sources=sources,
+            limits=limits,
+            dedupe_window_seconds=_positive_int(
+                section, "dedupe_window_seconds", 86400, where, allow_zero=True
+            ),
+            dedupe_scope=scope,
+            max_messages=_positive_int(section, "max_messages", 100000, where),
+        )
+
+
+def _positive_int(
+    section: dict[str, Any],
+    name: str,
+    default: int,
+    where: str,
+    allow_zero: bool = False,
+) -> int:
+    from emulator.config import ConfigError
+
+    value = section.get(name, default)
+    smallest = 0 if allow_zero else 1
+    if isinstance(value, bool) or not isinstance(value, int) or value < smallest:
+        raise ConfigError(
+            f"{name!r} must be an integer >= {smallest}, not {value!r}",
+            path=f"{where}.{name}",
+        )
+    return value
+
+
+def _check_unique(sources: list[SourceConfig], path: str) -> None:
+    """Two sources with one write key would make ingestion ambiguous."""
+    from emulator.config import ConfigError
+
+    seen_names: set[str] = set()
+    seen_keys: set[str] = set()
+    for index, source in enumerate(sources):
+        if source.name in seen_names:
+            raise ConfigError(
+                f"the source name {source.name!r} is used twice",
+                path=f"{path}.sources[{index}].name",
+            )
+        if source.write_key in seen_keys:
+            raise ConfigError(
+                f"the write key of source {source.name!r} is already used by "
+                "another source",
+                path=f"{path}.sources[{index}].write_key",
+            )
+        seen_names.add(source.name)
+        seen_keys.add(source.write_key)

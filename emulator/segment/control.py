@@ -1,0 +1,263 @@
+"""Control routes of the Segment service under ``/_emulator/``.
+
+They let a test see what the service received: the configured sources, the
+stored messages with filters and a cursor, a wait-for form that answers as
+soon as a match is committed, counts, and a reset.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, request
+
+from emulator.segment import messages
+from emulator.segment.messages import STATUSES, MessageQuery
+from emulator.segment.normalize import InvalidTimestamp, parse_timestamp
+from emulator.web.errors import APIError
+
+log = logging.getLogger(__name__)
+
+blueprint = Blueprint("segment_control", __name__, url_prefix="/_emulator")
+
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+MAX_WAIT_SECONDS = 60.0
+MAX_INTEGER = 2**63 - 1  # SQLite's largest integer
+
+# query parameter -> MessageQuery field
+_EXACT = {
+    "type": "type",
+    "event": "event",
+    "userId": "user_id",
+    "anonymousId": "anonymous_id",
+    "messageId": "message_id",
+    "source": "source",
+    "status": "status",
+}
+
+
+def _ingestor():
+    return current_app.extensions["seglike.segment"]
+
+
+@blueprint.get("/sources")
+def sources():
+    config = _ingestor().config
+    counts = messages.source_counts(_ingestor().db)
+    return jsonify(
+        {
+            "sources": [
+                {
+                    "name": source.name,
+                    "write_key": source.write_key,
+                    "strict": source.strict,
+                    "messages": counts.get(source.name, 0),
+                }
+                for source in config.sources
+            ],
+            "unknown_source_messages": counts.get(None, 0),
+        }
+    )
+
+
+@blueprint.get("/messages")
+def list_messages():
+    query = parse_query(request.args)
+    found = _find(_ingestor().db, query, _flag("raw"))
+    return jsonify(_page(query, found))
+
+
+@blueprint.get("/messages/wait")
+def wait_for_messages():
+    """Answer as soon as ``count`` messages match, or 408 after ``timeout``."""
+    query = parse_query(request.args)
+    timeout = _number("timeout", 5.0, 0.0, MAX_WAIT_SECONDS)
+    count = _integer("count", 1, 1, MAX_LIMIT)
+    query.limit = max(query.limit, count)
+    db = _ingestor().db
+    with_raw = _flag("raw")
+
+    def probe():
+        found = _find(db, query, with_raw)
+        return found if len(found) >= count else None
+
+    found = db.wait_for(probe, timeout=timeout)
+    if found is None:
+        raise APIError(
+            f"No {count} message(s) matched within {timeout:g} seconds.",
+            status=408,
+            code="timeout",
+        )
+    return jsonify(_page(query, found))
+
+
+@blueprint.get("/stats")
+def stats():
+    body = messages.stats(_ingestor().db)
+    for extra in current_app.extensions.get("seglike.stats", []):
+        try:
+            body.update(extra())
+        except Exception:  # a broken contributor must not hide the counts
+            log.exception("stats contributor failed contributor=%r", extra)
+    return jsonify(body)
+
+
+@blueprint.post("/reset")
+def reset():
+    """Forget everything, or one source (``?source=`` or ``{"source": ...}``)."""
+    payload = _reset_body()
+    source = request.args.get("source")
+    if source is None and isinstance(payload, dict):
+        source = payload.get("source")
+    if source is not None:
+        if not isinstance(source, str) or (
+            _ingestor().config.source_by_name(source) is None
+        ):
+            raise APIError(
+                f"No source is named {source!r}; see GET /_emulator/sources.",
+                status=404,
+                code="unknown_source",
+                path="$.source",
+            )
+    deleted = messages.reset(_ingestor().db, source)
+    return jsonify({"reset": True, "source": source, "deleted_messages": deleted})
+
+
+def _find(db, query: MessageQuery, with_raw: bool) -> list:
+    try:
+        return messages.find_messages(db, query, with_raw)
+    except ValueError as error:
+        raise APIError(str(error), code="invalid_query", path="where") from None
+
+
+def _reset_body() -> Any:
+    """An unreadable body must not reset everything by accident."""
+    data = request.get_data(cache=False)
+    if not data.strip():
+        return None
+    try:
+        payload = json.loads(data)
+    except ValueError:
+        payload = ...
+    if not isinstance(payload, dict):
+        raise APIError(
+            'The reset body must be a JSON object such as {"source": "demo-app"}, '
+            "or empty to reset everything.",
+            code="invalid_body",
+            path="$",
+        )
+    return payload
+
+
+def parse_query(args) -> MessageQuery:
+    """Build the filters of a messages query; each bad value is a 400."""
+    query = MessageQuery()
+    for name, attribute in _EXACT.items():
+        value = args.get(name)
+        if value is not None:
+            setattr(query, attribute, value)
+    if query.status is not None and query.status not in STATUSES:
+        raise APIError(
+            f"status {query.status!r} is not one of {', '.join(STATUSES)}.",
+            code="invalid_query",
+            path="status",
+        )
+
+    for clause in args.getlist("where"):
+        query.where.append(_where(clause))
+    query.since_ms = _time("since")
+    query.until_ms = _time("until")
+    query.after = _integer("after", 0, 0, MAX_INTEGER)
+    query.limit = _integer("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+    return query
+
+
+def _where(clause: str) -> tuple[list[str | int], str | None]:
+    """``properties.plan:pro`` -> (["properties", "plan"], "pro")."""
+    path, colon, value = clause.partition(":")
+    parts: list[str | int] = []
+    for part in path.split("."):
+        if not part:
+            raise APIError(
+                f"where {clause!r} needs a dotted path such as properties.plan:pro.",
+                code="invalid_query",
+                path="where",
+            )
+        if '"' in part or "\\" in part:
+            raise APIError(
+                f"where {clause!r}: path segments cannot contain quotes or "
+                "backslashes.",
+                code="invalid_query",
+                path="where",
+            )
+        parts.append(int(part) if part.isdigit() and len(part) < 10 else part)
+    return parts, value if colon else None
+
+
+def _time(name: str) -> int | None:
+    value = request.args.get(name)
+    if value is None:
+        return None
+    if value.lstrip("-").isdigit() and abs(int(value)) <= MAX_INTEGER:
+        return int(value)
+    try:
+        return int(parse_timestamp(value, name).timestamp() * 1000)
+    except InvalidTimestamp:
+        raise APIError(
+            f"{name} {value!r} is neither an ISO-8601 date-time nor epoch "
+            "milliseconds.",
+            code="invalid_query",
+            path=name,
+        ) from None
+
+
+def _number(name: str, default: float, low: float, high: float | None) -> float:
+    value = request.args.get(name)
+    if value is None:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        number = float("nan")
+    if not (number >= low and (high is None or number <= high)):
+        bounds = f"between {low:g} and {high:g}" if high is not None else f">= {low:g}"
+        raise APIError(
+            f"{name} must be a number {bounds}, not {value!r}.",
+            code="invalid_query",
+            path=name,
+        )
+    return number
+
+
+def _integer(name: str, default: int, low: int, high: int) -> int:
+    value = request.args.get(name)
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        number = None
+    if number is None or not low <= number <= high:
+        raise APIError(
+            f"{name} must be an integer between {low} and {high}, not {value!r}.",
+            code="invalid_query",
+            path=name,
+        )
+    return number
+
+
+def _flag(name: str) -> bool:
+    return request.args.get(name, "").lower() in ("1", "true", "yes")
+
+
+def _page(query: MessageQuery, found: list) -> dict[str, Any]:
+    items = [stored.as_item(with_raw=_flag("raw")) for stored in found]
+    full = len(found) >= query.limit
+    return {
+        "items": items,
+        "count": len(items),
+        "next": found[-1].seq if full and found else None,
+    }

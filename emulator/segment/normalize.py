@@ -1,0 +1,195 @@
+"""Turn a message as a client sent it into the message as Segment stores it.
+
+Segment enriches every message on receipt: the route decides ``type``, the batch
+envelope's ``context`` and ``integrations`` are merged in, a missing
+``messageId`` is assigned, and the four timestamps are rewritten so that
+``timestamp`` is corrected for the client's clock skew::
+
+    timestamp = receivedAt - (sentAt - originalTimestamp)
+
+All timestamps come out as ISO-8601 UTC with milliseconds (``...sssZ``).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import string
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+CALL_TYPES = ("identify", "track", "page", "screen", "group", "alias")
+
+# Segment's own ids look like ``api-`` followed by 32 letters and digits.
+_ALPHABET = string.ascii_letters + string.digits
+
+# Timestamps arrive in many flavours (un-padded months, nanoseconds, offsets);
+# fromisoformat covers most of them and this pattern catches the rest.
+_LENIENT = re.compile(
+    r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})"
+    r"(?:[T ](\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:[.,](\d+))?)?)?"
+    r"\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?\s*$"
+)
+
+
+class InvalidTimestamp(ValueError):
+    """A timestamp field that is not an ISO-8601 date-time."""
+
+    def __init__(self, field: str, value: Any) -> None:
+        super().__init__(f"{field} {value!r} is not an ISO-8601 date-time.")
+        self.field = field
+        self.value = value
+
+
+def new_message_id() -> str:
+    """Return an id in the format Segment assigns (``api-`` + 32 alphanumerics)."""
+    return "api-" + "".join(secrets.choice(_ALPHABET) for _ in range(32))
+
+
+def format_timestamp(moment: datetime) -> str:
+    """Render *moment* as ``YYYY-MM-DDTHH:MM:SS.sssZ`` in UTC."""
+    moment = moment.astimezone(UTC)
+    return (
+        f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T"
+        f"{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}."
+        f"{moment.microsecond // 1000:03d}Z"
+    )
+
+
+def parse_timestamp(value: Any, field: str = "timestamp") -> datetime:
+    """Parse an ISO-8601 string leniently; a value without offset is UTC."""
+    if not isinstance(value, str) or not value:
+        raise InvalidTimestamp(field, value)
+
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        moment = _parse_lenient(value, field)
+
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment
+
+
+def _parse_lenient(value: str, field: str) -> datetime:
+    match = _LENIENT.match(value)
+    if match is None:
+        raise InvalidTimestamp(field, value)
+
+    year, month, day, hour, minute, second, fraction, offset = match.groups()
+    micro = int((fraction or "0")[:6].ljust(6, "0"))
+    zone = UTC
+    if offset and offset not in ("Z", "z"):
+        digits = offset[1:].replace(":", "")
+        delta = timedelta(hours=int(digits[:2]), minutes=int(digits[2:4] or 0))
+        zone = timezone(-delta if offset[0] == "-" else delta)
+    try:
+        return datetime(
+            int(year),
+            int(month),
+            int(day),
+            int(hour or 0),
+            int(minute or 0),
+            int(second or 0),
+            micro,
+            tzinfo=zone,
+        )
+    except ValueError:
+        raise InvalidTimestamp(field, value) from None
+
+
+def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Merge *override* into a copy of *base*; the override's values win."""
+    merged = dict(base)
+    for key, value in override.items():
+        current = merged.get(key)
+        if isinstance(current, dict) and isinstance(value, dict):
+            merged[key] = deep_merge(current, value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def strip_nulls(message: dict[str, Any]) -> dict[str, Any]:
+    """Treat top-level ``null`` fields as absent (Python's SDK sends them)."""
+    if None not in message.values():
+        return dict(message)
+    return {key: value for key, value in message.items() if value is not None}
+
+
+def normalize(
+    item: dict[str, Any],
+    *,
+    call_type: str | None,
+    envelope: dict[str, Any],
+    received_at: datetime,
+    received_at_text: str,
+    client_ip: str | None = None,
+    collect_ip: bool = False,
+) -> dict[str, Any]:
+    """Return the stored form of *item*; raises InvalidTimestamp on a bad date.
+
+    *call_type* is the route's type (single-message routes); for batch items it
+    is None and the item's own ``type`` stands. Drop rules run on the result,
+    so a message that will be dropped is normalised just the same.
+    """
+    message = strip_nulls(item)
+    message.pop("writeKey", None)
+    if call_type is not None:
+        message["type"] = call_type
+
+    for key in ("context", "integrations"):
+        outer = envelope.get(key)
+        if isinstance(outer, dict) and outer:
+            inner = message.get(key)
+            if inner is None:
+                message[key] = deep_merge({}, outer)
+            elif isinstance(inner, dict):
+                message[key] = deep_merge(outer, inner)
+
+    if collect_ip or _direct(message):
+        context = message.get("context")
+        if context is None:
+            context = message["context"] = {}
+        if isinstance(context, dict) and "ip" not in context and client_ip:
+            context = message["context"] = dict(context, ip=client_ip)
+
+    if "messageId" not in message:
+        message["messageId"] = new_message_id()
+
+    _correct_timestamps(message, envelope, received_at, received_at_text)
+    return message
+
+
+def _direct(message: dict[str, Any]) -> bool:
+    context = message.get("context")
+    return isinstance(context, dict) and context.get("direct") is True
+
+
+def _correct_timestamps(
+    message: dict[str, Any],
+    envelope: dict[str, Any],
+    received_at: datetime,
+    received_at_text: str,
+) -> None:
+    """Apply Segment's clock-skew correction in place."""
+    original_raw = message.get("timestamp", message.get("originalTimestamp"))
+    field = "timestamp" if "timestamp" in message else "originalTimestamp"
+    sent_raw = message.get("sentAt", envelope.get("sentAt"))
+
+    original = parse_timestamp(original_raw, field) if original_raw else None
+    sent = parse_timestamp(sent_raw, "sentAt") if sent_raw else None
+
+    message["receivedAt"] = received_at_text
+    if sent is not None:
+        message["sentAt"] = format_timestamp(sent)
+    if original is None:
+        message["timestamp"] = received_at_text
+        message.pop("originalTimestamp", None)
+        return
+
+    message["originalTimestamp"] = format_timestamp(original)
+    if sent is None:
+        message["timestamp"] = message["originalTimestamp"]
+    else:
+        message["timestamp"] = format_timestamp(received_at - (sent - original))
