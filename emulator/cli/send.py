@@ -479,3 +479,39 @@ def command(
         click.echo(line)
     if report.failed:
         sys.exit(1)
+
+
+def demo_seed_events(raw_config: dict[str, Any]) -> int:
+    """``demo: {seed_events: N}`` of the stack configuration (0 when absent)."""
+    demo = raw_config.get("demo") or {}
+    count = demo.get("seed_events", 0) if isinstance(demo, dict) else None
+    if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+        raise click.ClickException(
+            f"$.demo.seed_events must be a non-negative integer, not {count!r}."
+        )
+    return count
+
+
+def seed_demo(config, segment_url: str, count: int) -> SendReport:
+    """Send *count* generated events to a just-started stack, over HTTP.
+
+    They take the real path (ingestion, pipeline, LiveLike) so the debugger and
+    the rewards have something to show. Users take the configured LiveLike
+    profiles first; the first source (the app) is the one written to. The seed
+    is the clock, so a restart on a file store sends new messages rather than
+    duplicates of the last run's.
+    """
+    from emulator.cli.generate import livelike_identities
+    from emulator.generator import generate
+
+    source = config.segment.sources[0]
+    identities = livelike_identities(str(config.file) if config.file else None)
+    messages = generate(count, seed=int(time.time()), livelike=identities)
+    report = send_messages(messages, url=segment_url, write_key=source.write_key)
+    log.info(
+        "demo seeded events=%d accepted=%s source=%s",
+        count,
+        report.accepted,
+        source.name,
+    )
+    return report

@@ -40,13 +40,26 @@ from emulator.stack import DEFAULT_STORE, Stack, StackAddress
     show_default=True,
     help="SQLite file, or :memory:.",
 )
-def command(config_path, host, segment_port, livelike_port, store) -> None:
+@click.option(
+    "--seed-events",
+    type=click.IntRange(min=0),
+    help="Send N generated events once started [default: demo.seed_events].",
+)
+@click.option("--no-seed-events", is_flag=True, help="Start with an empty stack.")
+def command(
+    config_path, host, segment_port, livelike_port, store, seed_events, no_seed_events
+) -> None:
     """Run the Segment and LiveLike emulators until Ctrl-C."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     try:
         config = load_config(config_path)
     except ConfigError as error:
         raise click.ClickException(str(error)) from None
+    from emulator.cli.send import demo_seed_events, seed_demo
+
+    demo_events = 0 if no_seed_events else seed_events
+    if demo_events is None:
+        demo_events = demo_seed_events(config.raw)
 
     address = StackAddress(host, segment_port, livelike_port)
     stack = Stack(config, store=store, address=address).start()
@@ -55,6 +68,9 @@ def command(config_path, host, segment_port, livelike_port, store) -> None:
     click.echo(f"LiveLike {stack.livelike_url}")
     for source in config.segment.sources:
         click.echo(f"  source {source.name:<12} write key {source.write_key}")
+    if demo_events:
+        report = seed_demo(config, stack.segment_url, demo_events)
+        click.echo(f"Seeded {report.sent} demo events ({report.accepted} accepted).")
     click.echo("Ready. Press Ctrl-C to stop.")
 
     stopping = threading.Event()
