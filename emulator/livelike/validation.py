@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from datetime import datetime
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -69,6 +70,11 @@ BUILT_IN = {
 }
 
 
+IDENTITY_REQUIRED = (
+    "`livelike_profile_id` or `custom_id` or `segment_user_id` is required."
+)
+
+
 class BodyError(ValueError):
     """A body that breaks its contract; ``path`` points at the bad value."""
 
@@ -83,7 +89,9 @@ _validators: dict[str, Draft202012Validator] = {}
 
 def _validator(name: str) -> Draft202012Validator:
     if name not in _validators:
-        _validators[name] = Draft202012Validator(_schema(name))
+        _validators[name] = Draft202012Validator(
+            _schema(name), format_checker=Draft202012Validator.FORMAT_CHECKER
+        )
     return _validators[name]
 
 
@@ -110,11 +118,15 @@ def check(name: str, body: Any) -> None:
     if errors:
         error = errors[0]
         path = json_path(list(error.absolute_path))
-        raise BodyError(f"{path}: {error.message}", path)
+        message = error.message
+        if error.validator == "anyOf" and name == "segment-events":
+            message = IDENTITY_REQUIRED  # the destination's own wording
+        raise BodyError(f"{path}: {message}", path)
 
     if name == "segment-events":
         for index, event in enumerate(body["events"]):
             _check_profile_id(event.get("livelike_profile_id"), ["events", index])
+            _check_timestamp(event["timestamp"], ["events", index])
     else:
         for index, item in enumerate(body):
             _check_profile_id(item.get("livelike_profile_id"), [index])
@@ -129,4 +141,14 @@ def _check_profile_id(value: Any, where: list) -> None:
         path = json_path([*where, "livelike_profile_id"])
         raise BodyError(
             f"livelike_profile_id is not a valid UUID: {value!r}.", path
+        ) from None
+
+
+def _check_timestamp(value: str, where: list) -> None:
+    try:
+        datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        path = json_path([*where, "timestamp"])
+        raise BodyError(
+            f"timestamp is not an ISO-8601 date-time: {value!r}.", path
         ) from None
