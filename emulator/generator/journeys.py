@@ -217,7 +217,9 @@ class Journeys:
         s.wait(15, 90)
         s.user.registered = True
         s.alias()
+        s.wait(0.005, 0.05)  # the app's calls, milliseconds apart
         s.identify(dict(s.user.traits))
+        s.wait(0.005, 0.05)
         method = self.rng.choice(SIGN_UP_METHODS)
         traits = s.user.traits
         s.track(
@@ -285,6 +287,7 @@ class Journeys:
         }
         s.wait(0.5, 3)
         s.track("Video Playback Started", dict(playback))
+        s.wait(0.05, 0.4)
         s.track("Video Content Started", dict(content))
 
         length = video.total_length or 5400
