@@ -164,7 +164,9 @@ def event(
     """One event as Segment's Track Event action sends it (unique timestamp)."""
     if timestamp is None:
         micro = next(_clock)
-        timestamp = datetime.fromtimestamp(1_700_000_000 + micro / 1000, UTC).isoformat()
+        timestamp = datetime.fromtimestamp(
+            1_700_000_000 + micro / 1000, UTC
+        ).isoformat()
     body = {"event_name": name, "event_type": "track", "timestamp": timestamp}
     if user is not None:
         body["segment_user_id"] = user

@@ -47,7 +47,9 @@ def test_bad_credentials_get_401_empty_object_and_change_nothing(ll, path, heade
 
 
 def test_validate_app_answers_200_for_the_token_and_401_otherwise(ll):
-    good = ll.client.get(f"/api/v1/applications/{CLIENT_ID}/validate-app/", headers=AUTH)
+    good = ll.client.get(
+        f"/api/v1/applications/{CLIENT_ID}/validate-app/", headers=AUTH
+    )
     unknown_app = ll.client.get("/api/v1/applications/nope/validate-app/", headers=AUTH)
     bad_token = ll.client.get(
         f"/api/v1/applications/{CLIENT_ID}/validate-app/",
@@ -163,7 +165,14 @@ def test_several_events_in_one_body_are_all_applied(ll):
         ({"audience_id": "a"}, "$"),
         ([{"audience_id": "a", "audience_name": "n", "timestamp": "t"}], "$[0]"),
         (
-            [{"audience_id": "a", "audience_name": "n", "action": "yes", "timestamp": "t"}],
+            [
+                {
+                    "audience_id": "a",
+                    "audience_name": "n",
+                    "action": "yes",
+                    "timestamp": "t",
+                }
+            ],
             "$[0].action",
         ),
     ],
