@@ -88,6 +88,7 @@ class LiveLikeStandIn:
         self._changed = threading.Condition()
         self._released = threading.Event()
         self._released.set()
+        self.before_stop: list = []
         self.app = self._build()
         self.server = ServiceServer("livelike-stand-in", self.app)
 
@@ -130,6 +131,8 @@ class LiveLikeStandIn:
 
     def __exit__(self, *exc_info) -> None:
         self._released.set()
+        for stop in self.before_stop:
+            stop()
         self.server.stop()
 
     @property

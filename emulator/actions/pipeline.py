@@ -104,6 +104,7 @@ class Pipeline:
             self._thread.join(
                 self.settings.timeout_seconds + 5 if timeout is None else timeout
             )
+        self._session.close()
         log.info("pipeline stopped")
 
     def _run(self) -> None:
