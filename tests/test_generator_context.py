@@ -38,7 +38,9 @@ def test_analytics_js_messages(by_library):
         assert re.fullmatch(MILLIS_Z, message["timestamp"])
         assert context["userAgent"].startswith("Mozilla/5.0")
         assert context["page"]["url"].startswith("https://")
-        assert context["page"]["url"].endswith(context["page"]["path"] + context["page"]["search"])
+        assert context["page"]["url"].endswith(
+            context["page"]["path"] + context["page"]["search"]
+        )
         assert re.fullmatch(r"[a-z]{2}-[A-Z]{2}", context["locale"])
         assert "/" in context["timezone"]
         assert "device" not in context and "app" not in context
@@ -76,7 +78,11 @@ def test_a_device_keeps_its_context_across_sessions(by_library):
     for message in by_library["analytics-kotlin"]:
         context = message["context"]
         devices[message["anonymousId"]].add(
-            (context["device"]["id"], context["device"]["model"], context["os"]["version"])
+            (
+                context["device"]["id"],
+                context["device"]["model"],
+                context["os"]["version"],
+            )
         )
     assert all(len(seen) == 1 for seen in devices.values())
 

@@ -1,4 +1,4 @@
-"""Journeys: realistic proportions, video and e-commerce specs, sessions, late events."""
+"""Journeys: realistic proportions, video and shop specs, sessions, late events."""
 
 from __future__ import annotations
 
@@ -16,7 +16,9 @@ def events():
 
 
 def when(message: dict) -> float:
-    return datetime.fromisoformat(message["timestamp"].replace("Z", "+00:00")).timestamp()
+    return datetime.fromisoformat(
+        message["timestamp"].replace("Z", "+00:00")
+    ).timestamp()
 
 
 def test_every_call_type_in_realistic_proportions(events):
@@ -102,7 +104,11 @@ def test_sessions_pauses_and_a_few_late_events(events):
     for e in events:
         per_user[e.user].append(when(e.message))
 
-    gaps = [b - a for times in per_user.values() for a, b in zip(times, times[1:])]
+    gaps = [
+        b - a
+        for times in per_user.values()
+        for a, b in zip(times, times[1:], strict=False)
+    ]
     assert min(g for g in gaps if g > 0) < 60  # events within a session
     assert sum(g > 20 * 60 for g in gaps) > 60  # sessions apart
 

@@ -120,6 +120,8 @@ class EventFactory:
             heapq.heapreplace(heap, (next_deliver, index, next_message))
             if conformer is not None:
                 message = conformer.conform(message)
+                if message is None:
+                    continue
 
             emitted += 1
             if self.invalid_rate and negative.random() < self.invalid_rate:

@@ -29,6 +29,44 @@ HOUR = 60 * MINUTE
 ACTIVITIES = ["video", "article", "poll", "quiz", "shop"]
 ACTIVITY_WEIGHTS = [30, 24, 20, 14, 12]
 
+# Every track event a journey can send; a plan's other events are made from it.
+TRACK_EVENTS = frozenset(
+    {
+        "Application Installed",
+        "Application Opened",
+        "Application Backgrounded",
+        "Signed Up",
+        "Signed In",
+        "Fan Club Joined",
+        "Video Playback Started",
+        "Video Content Started",
+        "Video Content Playing",
+        "Video Playback Buffer Started",
+        "Video Playback Buffer Completed",
+        "Video Playback Paused",
+        "Video Playback Resumed",
+        "Video Content Completed",
+        "Video Playback Completed",
+        "Video Playback Exited",
+        "Article Read",
+        "Article Shared",
+        "Poll Voted",
+        "Quiz Answered",
+        "Products Searched",
+        "Product List Viewed",
+        "Product Viewed",
+        "Product Added",
+        "Cart Viewed",
+        "Coupon Applied",
+        "Checkout Started",
+        "Checkout Step Viewed",
+        "Checkout Step Completed",
+        "Payment Info Entered",
+        "Order Completed",
+        "Order Refunded",
+    }
+)
+
 SIGN_UP_CHANCE = 0.3  # per session of a not-yet-registered user
 OFFLINE_CHANCE = 0.04  # per mobile session: queued and flushed after it ends
 LATE_CHANCE = 0.01  # per event: a retried request that lands after later ones

@@ -21,6 +21,7 @@ from typing import Any
 import jsonschema
 import yaml
 
+from emulator.generator.journeys import TRACK_EVENTS
 from emulator.generator.negatives import Expectation
 
 FIELD_OF = {
@@ -30,6 +31,7 @@ FIELD_OF = {
     "identify": "traits",
     "group": "traits",
 }
+STAND_IN_SHARE = 0.3  # of unplanned journey events, replaced by an unmade one
 
 
 class PlanError(ValueError):
@@ -151,17 +153,26 @@ class PlanConformer:
         self.rules = load_rules(plan)
         self.rng = rng
         self.events = sorted(self.rules.track)
+        self.unmade = [name for name in self.events if name not in TRACK_EVENTS]
         self._validators: dict[int, jsonschema.protocols.Validator] = {}
 
-    def conform(self, message: dict[str, Any]) -> dict[str, Any]:
-        """Return *message*, changed where needed to satisfy the plan."""
+    def conform(self, message: dict[str, Any]) -> dict[str, Any] | None:
+        """Return *message* changed to satisfy the plan, or None to leave it out.
+
+        A journey event the plan does not list is left out (an app with that
+        plan would not send it), or now and then stands in for a planned event
+        no journey makes, so every planned event shows up.
+        """
         call_type = message.get("type")
         if (
             call_type == "track"
             and self.events
             and message["event"] not in self.rules.track
         ):
-            message["event"] = self.rng.choice(self.events)
+            if not self.unmade or self.rng.random() >= STAND_IN_SHARE:
+                return None
+            message["event"] = self.rng.choice(self.unmade)
+            message["properties"] = {}
         schema = self.rules.rule(message)
         if schema is None:
             return message
@@ -342,8 +353,14 @@ def _string(schema: dict[str, Any], rng: random.Random, name: str) -> str:
         value = (value * high)[:high].ljust(low, "x")
     pattern = schema.get("pattern")
     if pattern and not re.search(pattern, value):
-        # TODO(generator): generate from arbitrary patterns; only simple ones match.
+        # TODO(generator): generate from arbitrary patterns; literal prefixes and
+        # a few shapes are tried, anything else keeps a non-matching value.
+        prefix = _literal_prefix(pattern)
         for candidate in (
+            f"{prefix}{value}",
+            f"{prefix}{rng.randint(0, 10**6)}",
+            prefix,
+            value.upper(),
             value.upper(),
             str(rng.randint(0, 10**6)),
             f"{name}-{rng.randint(1, 99)}",
@@ -351,3 +368,13 @@ def _string(schema: dict[str, Any], rng: random.Random, name: str) -> str:
             if re.search(pattern, candidate):
                 return candidate
     return value
+
+
+def _literal_prefix(pattern: str) -> str:
+    """The literal text a pattern starts with: ``^ord-[0-9]+`` gives ``ord-``."""
+    prefix = []
+    for char in pattern.removeprefix("^"):
+        if char in ".^$*+?{}[]\\|()":
+            break
+        prefix.append(char)
+    return "".join(prefix)
