@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import Flask, Response, request
 
+from emulator.actions import deliveries
 from emulator.store.database import Database, register_schema
 from emulator.web.server import ServiceServer
 
@@ -149,3 +150,16 @@ class LiveLikeStandIn:
         with self._changed:
             self._changed.wait_for(lambda: len(self.received) >= count, timeout)
             return list(self.received)
+
+
+def settled(db: Database, count: int, timeout: float = 10.0) -> list[dict]:
+    """Wait until *count* deliveries exist and none is pending; return them."""
+
+    def probe():
+        items = deliveries.list_deliveries(db)
+        done = len(items) >= count and all(d["status"] != "pending" for d in items)
+        return items if done else None
+
+    items = db.wait_for(probe, timeout=timeout)
+    assert items is not None, deliveries.list_deliveries(db)
+    return items

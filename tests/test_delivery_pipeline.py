@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import pytest
 
-from emulator.actions import deliveries
 from emulator.actions.config import DeliverySettings
 from emulator.actions.pipeline import Pipeline
 from emulator.config import parse_config
 from emulator.store.database import Database
-from tests.delivery_helpers import LiveLikeStandIn, Reply, accept, read_accepted
+from tests.delivery_helpers import (
+    LiveLikeStandIn,
+    Reply,
+    accept,
+    read_accepted,
+    settled,
+)
 
 SOURCE = "demo-app"
 TIMESTAMP = "2026-07-02T16:26:57.511Z"
@@ -90,19 +95,6 @@ def run(db):
         pipeline.stop()
 
 
-def settled(db, count: int, timeout: float = 10.0) -> list[dict]:
-    """Wait until *count* deliveries exist and none is pending."""
-
-    def probe():
-        items = deliveries.list_deliveries(db)
-        done = len(items) >= count and all(d["status"] != "pending" for d in items)
-        return items if done else None
-
-    items = db.wait_for(probe, timeout=timeout)
-    assert items is not None, deliveries.list_deliveries(db)
-    return items
-
-
 def test_delivered_with_the_request_recorded(db, run):
     with LiveLikeStandIn() as standin:
         run(standin)
@@ -125,6 +117,16 @@ def test_delivered_with_the_request_recorded(db, run):
     assert received.headers["Authorization"] == "Bearer tok"
     assert received.headers["User-Agent"] == "Segment (Actions)"
     assert received.body["events"][0]["event_name"] == "Poll Voted"
+
+
+def test_track_events_are_never_batched(db, run):
+    accept(db, SOURCE, track("m-1"), track("m-2"), track("m-3"))
+
+    with LiveLikeStandIn() as standin:
+        run(standin)
+        settled(db, 3)
+
+    assert [len(r.body["events"]) for r in standin.received] == [1, 1, 1]
 
 
 def test_500_is_retried_until_delivered(db, run):

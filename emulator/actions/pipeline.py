@@ -174,7 +174,7 @@ class Pipeline:
                         reason=routed.reason
                         or (routed.error.message if routed.error else None),
                         error=routed.error.as_dict() if routed.error else None,
-                        batch_size=routed.subscription.batch_size,
+                        batch_size=_batch_size(destination, routed.subscription),
                     )
                 )
         return rows
@@ -358,6 +358,12 @@ class Pipeline:
             return min(retry_after, self.settings.retry_after_max_seconds)
         delay = self.settings.backoff_base_seconds * 2 ** max(0, attempts - 1)
         return min(delay, self.settings.backoff_max_seconds)
+
+
+def _batch_size(destination: DestinationConfig, subscription: Any) -> int:
+    """Only actions with ``performBatch`` batch; trackEvent sends one event."""
+    action = destination.definition.actions[subscription.action]
+    return subscription.batch_size if action.supports_batch else 1
 
 
 def _retry_after(value: str | None) -> float | None:
