@@ -374,3 +374,28 @@ def test_transform_does_not_change_the_mapping() -> None:
 
     assert mapping.transform(mapping_, {}) == {"y": 1}
     assert repr(mapping_) == before
+
+
+@pytest.mark.parametrize(
+    ("template", "message"),
+    [
+        ("{% case x %}{% when 1 %}a{% endcase %}", 'tag "case" is disabled'),
+        ("{% tablerow x in l %}{% endtablerow %}", 'tag "tablerow" is disabled'),
+        ('{% include "x" %}', 'tag "include" is disabled'),
+        ('{{ l | map: "a" }}', 'filter "map" is disabled'),
+        ("{{ l | uniq }}", 'filter "uniq" is disabled'),
+        ("{{ x | type }}", 'filter "type" is disabled'),
+    ],
+)
+def test_liquid_disabled_tags_and_filters(template: str, message: str) -> None:
+    with pytest.raises(mapping.MappingError, match=message):
+        mapping.transform({"a": {"@liquid": template}}, {"l": [1], "x": 1})
+
+
+def test_liquid_prints_values_the_javascript_way() -> None:
+    rendered = mapping.transform(
+        {"a": {"@liquid": "{{ self }}|{{ o }}|{{ b }}|{{ x | no_such_filter }}"}},
+        {"self": 1, "o": {"k": 1}, "b": True, "x": "X"},
+    )
+
+    assert rendered == {"a": "1|[object Object]|true|X"}

@@ -152,11 +152,14 @@ def _token_warnings(tokens: list[lx.Token]) -> list[str]:
             and following.type == lx.OPERATOR
             and following.value == "="
         ):
-            warnings.append(
-                f"'{token.value}=' at offset {token.pos} is not one operator here: "
-                f"the real lexer reads '{token.value}' compared with the text '=' "
-                "(put a space after '<=' / '>=', and use '=' not '==')"
-            )
+            if token.value == "=":
+                advice = "'==' is read as '=' compared with the text '='; use '='"
+            else:
+                advice = (
+                    f"the real lexer reads '{token.value}' compared with the text "
+                    f"'='; put a space between '{token.value}=' and the value"
+                )
+            warnings.append(f"'{token.value}=' at offset {token.pos}: {advice}")
         if token.type == lx.STRING and token.value.startswith("'"):
             warnings.append(
                 f"the single-quoted literal {token.value} keeps its quotes: it "

@@ -12,7 +12,7 @@ import math
 from typing import Any
 
 from liquid import Environment
-from liquid.exceptions import LiquidError, LiquidSyntaxError
+from liquid.exceptions import LiquidError
 from liquid.tag import Tag
 
 from emulator.actions import jsvalues
@@ -107,7 +107,8 @@ def _modulo(a: float, b: float) -> float:
 
 
 def _environment() -> Environment:
-    env = Environment()
+    # liquidjs ignores unknown filters (strictFilters is off by default).
+    env = Environment(strict_filters=False)
     for tag_name in DISABLED_TAGS:
         env.add_tag(_disabled_tag(tag_name))
     for filter_name in DISABLED_FILTERS:
@@ -149,7 +150,7 @@ def evaluate(template: Any, payload: Any) -> str:
     # TODO(liquid): python-liquid, not liquidjs, renders the template; filters
     # other than arithmetic (dates, rounding) may format differently.
     try:
-        return _ENV.from_string(template).render(**data)
+        return _ENV.from_string(template).render(data)
     except _Disabled as exc:
         raise MappingError(str(exc)) from None
     except LiquidError as exc:
@@ -158,5 +159,6 @@ def evaluate(template: Any, payload: Any) -> str:
             raise MappingError(str(cause)) from None
         log.debug("liquid failed template=%r error=%s", template, exc)
         raise MappingError(str(exc.message)) from None
-    except (LiquidSyntaxError, RecursionError) as exc:
-        raise MappingError(str(exc)) from None
+    except Exception as exc:  # a filter tripping over odd data must not crash
+        log.debug("liquid raised template=%r error=%r", template, exc)
+        raise MappingError(f"liquid template failed: {exc}") from None
