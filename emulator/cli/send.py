@@ -150,6 +150,9 @@ def batches(
             message["messageId"] = str(uuid.uuid4())
         length = len(json.dumps(message, separators=(",", ":")).encode()) + 1
         if length > MESSAGE_LIMIT:
+            if batch:  # keep the order of the stream
+                yield batch, size
+                batch, size = [], 0
             yield [message], length  # alone: its 400 must not sink the others
             continue
         if batch and (len(batch) >= batch_size or size + length > BATCH_BYTES):

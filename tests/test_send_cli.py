@@ -1,0 +1,246 @@
+"""``seglike generate`` and ``seglike send`` as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+import requests
+from click.testing import CliRunner
+from flask import Flask, jsonify, request
+
+from emulator.cli import main
+from emulator.cli.send import batches, retry_after, send_messages
+from emulator.config import load_config
+from emulator.generator import generate
+from emulator.segment.app import create_app
+from emulator.store import open_database
+from emulator.web.server import ServiceServer
+
+
+@pytest.fixture(scope="module")
+def segment_url():
+    db = open_database(":memory:")
+    server = ServiceServer("segment", create_app(load_config(), db)).start()
+    yield server.url
+    server.stop()
+    db.close()
+
+
+@pytest.fixture
+def fresh(segment_url):
+    requests.post(f"{segment_url}/_emulator/reset", timeout=10)
+    return segment_url
+
+
+class FakeEndpoint:
+    """A loopback server that answers /v1/batch with scripted statuses."""
+
+    def __init__(self, script: list[tuple[int, dict[str, str]]]) -> None:
+        self.script = list(script)
+        self.seen: list[dict] = []
+        self._lock = threading.Lock()
+        app = Flask("fake-segment")
+
+        @app.post("/v1/batch")
+        def batch():
+            with self._lock:
+                self.seen.append(
+                    {
+                        "retry": request.headers.get("X-Retry-Count"),
+                        "auth": request.authorization.username,
+                        "count": len(request.get_json()["batch"]),
+                    }
+                )
+                status, headers = self.script.pop(0) if self.script else (200, {})
+            body = {"success": True} if status == 200 else {"code": f"http_{status}"}
+            return jsonify(body), status, headers
+
+        self.server = ServiceServer("fake", app).start()
+        self.url = self.server.url
+
+
+@pytest.fixture
+def fake():
+    endpoints = []
+
+    def make(script):
+        endpoint = FakeEndpoint(script)
+        endpoints.append(endpoint)
+        return endpoint
+
+    yield make
+    for endpoint in endpoints:
+        endpoint.server.stop()
+
+
+def run(*args: str, input: str | None = None):
+    return CliRunner().invoke(main, list(args), input=input, catch_exceptions=False)
+
+
+def test_generate_writes_the_same_ndjson_bytes_every_time(tmp_path):
+    first = run("generate", "--count", "60", "--seed", "5")
+    second = run(
+        "generate", "--count", "60", "--seed", "5", "-o", str(tmp_path / "e.ndjson")
+    )
+
+    assert first.exit_code == second.exit_code == 0
+    assert first.output == (tmp_path / "e.ndjson").read_text()
+    lines = first.output.splitlines()
+    assert len(lines) == 60
+    assert all(json.loads(line)["messageId"] for line in lines)
+
+
+def test_generate_gives_configured_livelike_profiles_to_the_first_users():
+    result = run("generate", "--count", "2000", "--seed", "1")
+    ids = {
+        json.loads(line).get("properties", {}).get("livelike_profile_id")
+        for line in result.output.splitlines()
+    }
+
+    assert "5f724202-246d-439b-8250-527bed44b6c9" in ids  # fixtures/stack.yaml
+
+
+def test_generate_labels_point_at_the_near_misses(tmp_path):
+    labels = tmp_path / "labels.ndjson"
+    result = run(
+        "generate", "--count", "400", "--invalid-rate", "0.2", "--labels", str(labels)
+    )
+    lines = result.output.splitlines()
+    rows = [json.loads(line) for line in labels.read_text().splitlines()]
+
+    assert 40 < len(rows) < 130
+    for row in rows:
+        message = json.loads(lines[row["line"] - 1])
+        if row["reason"] == "no_user_anon_id":
+            assert "userId" not in message and "anonymousId" not in message
+        if row["reason"] == "event_not_defined":
+            assert not message.get("event")
+
+
+def test_generate_refuses_an_unreadable_plan(tmp_path):
+    plan = tmp_path / "plan.yaml"
+    plan.write_text("events: [")
+
+    result = CliRunner().invoke(main, ["generate", "--count", "5", "--plan", str(plan)])
+
+    assert result.exit_code == 1
+    assert "is not valid JSON/YAML" in result.output
+
+
+def test_send_a_file_and_read_the_summary_from_the_emulator(fresh, tmp_path):
+    good = list(generate(250, seed=8))
+    good[3].pop("userId", None)
+    good[3].pop("anonymousId", None)
+    good[7]["event"] = "" if good[7]["type"] == "track" else good[7].get("event")
+    path = tmp_path / "events.ndjson"
+    path.write_text("".join(json.dumps(m) + "\n" for m in good))
+    expected_drops = {"no_user_anon_id": 1}
+    if good[7]["type"] == "track":
+        expected_drops["event_not_defined"] = 1
+
+    result = run("send", str(path), "--url", fresh, "--batch-size", "40", "-q")
+
+    assert result.exit_code == 0, result.output
+    dropped = sum(expected_drops.values())
+    assert "sent      250 messages in 7 requests (0 retries)" in result.output
+    assert f"accepted  {250 - dropped}" in result.output
+    for reason, count in expected_drops.items():
+        assert f"  {reason}" in result.output and f" {count}\n" in result.output
+    assert "failed    0" in result.output
+    stored = requests.get(f"{fresh}/_emulator/stats", timeout=5).json()
+    assert stored["messages"]["by_status"]["accepted"] == 250 - dropped
+
+
+def test_send_generate_counts_an_oversize_message_as_failed(fresh):
+    report = send_messages(
+        generate(300, seed=2, invalid_rate=0.15), url=fresh, batch_size=50
+    )
+    statuses = report.statuses or {}
+
+    assert report.emulator
+    assert report.failed == report.failures["400 message_too_large"] > 0
+    assert report.sent + report.failed == 300
+    assert sum(statuses.values()) == report.sent
+    assert "message_too_large" not in (report.dropped or {})
+    assert report.dropped and "no_user_anon_id" in report.dropped
+
+
+def test_send_retries_429_and_5xx_honouring_retry_after(fake):
+    endpoint = fake([(429, {"Retry-After": "0"}), (503, {}), (200, {})])
+    waits: list[float] = []
+
+    report = send_messages(
+        generate(10, seed=1), url=endpoint.url, write_key="k-123", sleep=waits.append
+    )
+
+    assert [seen["retry"] for seen in endpoint.seen] == [None, "1", "2"]
+    assert {seen["auth"] for seen in endpoint.seen} == {"k-123"}
+    assert waits[0] == 0.0  # Retry-After: 0
+    assert 1.0 <= waits[1] <= 1.1  # no Retry-After: 0.5 s doubling, 2nd attempt
+    assert (report.sent, report.failed, report.retries) == (10, 0, 2)
+    assert not report.emulator
+    assert any("accepted  unknown" in line for line in report.lines())
+
+
+@pytest.mark.parametrize("status", [400, 401, 413, 501])
+def test_send_never_retries_what_sdks_drop(fake, status):
+    endpoint = fake([(status, {})])
+
+    report = send_messages(generate(5, seed=1), url=endpoint.url, sleep=lambda s: None)
+
+    assert len(endpoint.seen) == 1
+    assert report.failures == {f"{status} http_{status}": 5}
+
+
+def test_send_gives_up_after_the_retry_budget(fake):
+    endpoint = fake([(500, {})] * 10)
+
+    report = send_messages(
+        generate(5, seed=1), url=endpoint.url, max_retries=3, sleep=lambda s: None
+    )
+
+    assert len(endpoint.seen) == 4
+    assert report.failures == {"500 http_500 (gave up)": 5}
+
+
+def test_send_needs_a_file_or_generate():
+    result = CliRunner().invoke(main, ["send"])
+
+    assert result.exit_code == 2
+    assert "Give either FILE or --generate N" in result.output
+
+
+def test_send_reports_the_line_of_bad_json(tmp_path):
+    path = tmp_path / "bad.ndjson"
+    path.write_text('{"type": "track"}\n{oops\n')
+
+    result = CliRunner().invoke(
+        main, ["send", str(path), "--url", "http://127.0.0.1:9"]
+    )
+
+    assert result.exit_code == 1
+    assert "bad.ndjson:2: not valid JSON" in result.output
+
+
+def test_batches_respect_count_and_send_oversize_messages_alone():
+    messages = [{"type": "track", "event": "E", "userId": "u"} for _ in range(7)]
+    messages[3]["properties"] = {"notes": "x" * 40_000}
+
+    sizes = [len(batch) for batch, _ in batches(messages, batch_size=2)]
+
+    assert sizes == [2, 1, 1, 2, 1]  # in stream order, the big one alone
+    assert all("messageId" in m for m in messages)
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [("3", 3.0), ("0", 0.0), ("9999", 300.0), ("soon", None), (None, None)],
+)
+def test_retry_after_values(header, seconds):
+    assert retry_after(header) == seconds
+
+
+def test_retry_after_http_date_in_the_past_is_zero():
+    assert retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
