@@ -98,14 +98,20 @@ class Stack:
     def reset(self) -> None:
         """Forget what the services received and did; keep the configuration.
 
-        The pytest plugin calls this before every test. All tables are cleared in
-        one transaction so that a worker never sees half of the stack reset.
+        The pytest plugin calls this before every test. The workers stop first:
+        a delivery in flight must not land in the next test, nor find its rows
+        gone. Segment's messages go before the pipeline's cursor, so that nothing
+        old is delivered again.
         """
-        with self.db.transaction():
-            for reset_component in _component_resets():
-                reset_component(self.db)
+        for worker in reversed(self._workers):
+            worker.stop()
 
+        for reset_component in _component_resets():
+            reset_component(self.db)
         self._clear_faults()
+
+        for worker in self._workers:
+            worker.start()
 
     def _clear_faults(self) -> None:
         from emulator.web import faults

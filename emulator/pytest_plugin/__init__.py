@@ -14,7 +14,10 @@ from __future__ import annotations
 import pytest
 
 from emulator.pytest_plugin.errors import EmulatorError, ServerError
-from emulator.pytest_plugin.fixtures import (
+
+# pytest finds a plugin's fixtures among its module's attributes.
+from emulator.pytest_plugin.fixtures import (  # noqa: F401
+    _emulator_reset,
     emulator,
     emulator_config_file,
     emulator_listen_address,

@@ -68,6 +68,8 @@ class ErrorCollector(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         if not record.exc_info or record.exc_info[1] is None:
             return
+        if record.name.startswith("emulator.pytest_plugin"):
+            return  # the test thread's own troubles surface by themselves
         exception = record.exc_info[1]
         if _is_network_error(exception):
             return

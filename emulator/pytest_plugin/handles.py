@@ -111,15 +111,14 @@ class SegmentHandle(_Handle):
         filters (``type``, ``event``, ``userId``...) go to the control API as they
         are, ``where`` takes ``"properties.plan:pro"`` strings.
         """
-        params = _query(filters)
+        params = {**_query(filters), "limit": 1000}
         records: list[dict[str, Any]] = []
         while True:
             page = self._get("/_emulator/messages", params)
-            records.extend(_items(page))
-            cursor = _next_cursor(page)
-            if not cursor:
+            records.extend(page["items"])
+            if page.get("next") is None:
                 return records
-            params = {**params, "cursor": cursor}
+            params["after"] = page["next"]
 
     def messages(self, status: str | None = "accepted", **filters: Any) -> list[dict]:
         """The normalised messages matching *filters* (accepted ones by default)."""
@@ -231,6 +230,8 @@ class SegmentHandle(_Handle):
 
     def close(self) -> None:
         for client in self._clients:
+            if client.sync_mode:
+                continue  # nothing queued, and shutdown() expects consumers
             try:
                 client.shutdown()
             except Exception:  # a client broken by the test must not hide it
@@ -239,11 +240,231 @@ class SegmentHandle(_Handle):
 
 
 class LiveLikeHandle(_Handle):
-    """The LiveLike service for one test: received events, rewards, faults."""
+    """The LiveLike service for one test: what Segment delivered, and the rewards.
+
+    Profiles are named the way a test knows them: ``profile_id=`` (a LiveLike
+    profile id) or ``user_id=`` (the Segment userId, LiveLike's ``custom_id``).
+    """
 
     def __init__(self, session: EmulatorSession) -> None:
         super().__init__(session, session.livelike_url)
         self.timeout = DEFAULT_TIMEOUT
+        applications = getattr(session.config.livelike, "applications", None) or []
+        self.application = applications[0] if applications else None
+
+    @property
+    def client_id(self) -> str:
+        return self._app().client_id
+
+    @property
+    def producer_token(self) -> str:
+        return self._app().producer_tokens[0]
+
+    @property
+    def api_url(self) -> str:
+        """Base URL to give the LiveLike destination (``.../api/v1``)."""
+        return f"{self.url}/api/v1"
+
+    def _app(self):
+        if self.application is None:
+            raise ControlError("The stack configuration has no LiveLike application.")
+        return self.application
+
+    def _api(self, path: str, params: Any = None) -> Any:
+        response = self._session.http.get(
+            f"{self.api_url}{path}",
+            params=params,
+            headers={"Authorization": f"Bearer {self.producer_token}"},
+            timeout=30,
+        )
+        return self._json(response, path)
+
+    def _results(self, path: str, params: Any = None) -> list[dict[str, Any]]:
+        params = {**(params or {}), "page_size": 100}
+        results: list[dict[str, Any]] = []
+        page_number = 1
+        while True:
+            page = self._api(path, {**params, "page": page_number})
+            results.extend(page["results"])
+            if not page.get("next"):
+                return results
+            page_number += 1
+
+    # -- what Segment delivered -----------------------------------------------
+
+    def requests(self, path: str | None = None, status: int | None = None) -> list:
+        """Requests the service received, oldest first (``path`` is a substring)."""
+        params: dict[str, Any] = {"limit": 1000}
+        if path:
+            params["path"] = path
+        if status is not None:
+            params["status"] = status
+        found: list[dict[str, Any]] = []
+        while True:
+            page = self._get("/_emulator/requests", params)["requests"]
+            found.extend(page)
+            if len(page) < params["limit"]:
+                return found
+            params["after"] = page[-1]["seq"]
+
+    def events(self) -> list[dict[str, Any]]:
+        """The ``trackEvent`` events of every accepted ``segment-events`` request."""
+        events: list[dict[str, Any]] = []
+        for received in self.requests(path="/segment-events/"):
+            body = received.get("body")
+            if received.get("status", 0) < 300 and isinstance(body, dict):
+                events.extend(
+                    e for e in body.get("events") or [] if isinstance(e, dict)
+                )
+        return events
+
+    def assert_received(self, *, timeout: float | None = None, **expected: Any):
+        """Assert that Segment delivered an event matching *expected*; return it."""
+        timeout = self.timeout if timeout is None else timeout
+        found = self._session.wait_until(
+            lambda: [e for e in self.events() if not differences(e, expected)],
+            timeout,
+        )
+        if found:
+            return found[0]
+
+        events = self.events()
+        lines = [
+            f"Expected LiveLike to receive an event matching "
+            f"{render_expectation(expected)} within {timeout:g}s; "
+            f"{len(events)} event(s) received."
+        ]
+        misses = nearest_misses(events, expected, _describe_livelike_event)
+        if misses:
+            lines.append("Nearest misses:")
+            lines.extend(misses)
+        refused = [r for r in self.requests() if r.get("status", 0) >= 300]
+        for received in refused[:3]:
+            lines.append(
+                f"  refused: {received['method']} {received['path']} "
+                f"status={received['status']} body={_clip(received.get('body'))}"
+            )
+        raise AssertionError("\n".join(lines))
+
+    # -- rewards --------------------------------------------------------------
+
+    def profile(
+        self, *, profile_id: str | None = None, user_id: str | None = None
+    ) -> dict[str, Any] | None:
+        """The LiveLike profile, or None when it does not exist (yet)."""
+        if (profile_id is None) == (user_id is None):
+            raise TypeError("Name the profile by exactly one of profile_id, user_id.")
+        if profile_id is not None:
+            path = f"/profiles/{profile_id}/"
+        else:
+            path = f"/profile-by-custom-id/{self.client_id}/{user_id}/"
+        try:
+            return self._api(path)
+        except ControlError as error:
+            if " 404:" in str(error):
+                return None
+            raise
+
+    def balances(self, **profile: str) -> dict[str, float]:
+        """Reward item balances of a profile, by item name (empty if unknown)."""
+        found = self.profile(**profile)
+        if found is None:
+            return {}
+        results = self._results(f"/profiles/{found['id']}/reward-item-balances/")
+        return {r["reward_item_name"]: r["reward_item_balance"] for r in results}
+
+    def balance(self, item: str | None = None, **profile: str) -> float:
+        """Balance of *item* (default: the application's first reward item)."""
+        item = item or self._app().reward_items[0].name
+        return self.balances(**profile).get(item, 0)
+
+    def badges(self, **profile: str) -> list[str]:
+        """Names of the badges a profile earned, in award order."""
+        found = self.profile(**profile)
+        if found is None:
+            return []
+        results = self._results(f"/profiles/{found['id']}/badges/")
+        return [r["badge"]["name"] for r in results]
+
+    def transactions(self, **profile: str) -> list[dict[str, Any]]:
+        """Reward transactions, newest first (of one profile when named)."""
+        params: dict[str, Any] = {}
+        if profile:
+            found = self.profile(**profile)
+            if found is None:
+                return []
+            params["profile_id"] = found["id"]
+        return self._results("/reward-transactions/", params)
+
+    def assert_rewarded(
+        self,
+        *,
+        profile_id: str | None = None,
+        user_id: str | None = None,
+        item: str | None = None,
+        amount: float | None = None,
+        action: str | None = None,
+        badge: str | None = None,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        """Assert that the profile was rewarded; return the transaction or badge.
+
+        With ``badge=`` the badge must have been earned; otherwise a reward
+        transaction must match ``item`` (name), ``amount`` and ``action`` (key).
+        Waits up to *timeout* seconds: rewards arrive through the pipeline.
+        """
+        timeout = self.timeout if timeout is None else timeout
+        profile = {"profile_id": profile_id} if profile_id else {"user_id": user_id}
+        expected: dict[str, Any] = {}
+        if item is not None:
+            expected["reward_item_name"] = item
+        if amount is not None:
+            expected["reward_item_amount"] = amount
+        if action is not None:
+            expected["reward_action_key"] = action
+
+        def rewarded():
+            if badge is not None:
+                return {"badge": badge} if badge in self.badges(**profile) else None
+            matching = [
+                t for t in self.transactions(**profile) if not differences(t, expected)
+            ]
+            return matching[0] if matching else None
+
+        found = self._session.wait_until(rewarded, timeout)
+        if found is not None:
+            return found
+        raise AssertionError(self._reward_report(profile, expected, badge, timeout))
+
+    def _reward_report(
+        self,
+        profile: dict[str, Any],
+        expected: dict[str, Any],
+        badge: str | None,
+        timeout: float,
+    ) -> str:
+        who = render_expectation(profile)
+        wanted = f"badge {badge!r}" if badge else render_expectation(expected) or "any"
+        lines = [
+            f"Expected profile {who} to be rewarded ({wanted}) within {timeout:g}s."
+        ]
+
+        found = self.profile(**profile)
+        if found is None:
+            lines.append("No such profile exists in LiveLike.")
+            lines.append(f"LiveLike received {len(self.events())} event(s).")
+            return "\n".join(lines)
+
+        lines.append(f"Balances: {self.balances(**profile)}")
+        lines.append(f"Badges: {self.badges(**profile)}")
+        transactions = self.transactions(**profile)
+        misses = nearest_misses(transactions, expected, _describe_transaction)
+        if misses:
+            lines.append("Nearest misses:")
+            lines.extend(misses)
+        elif not transactions:
+            lines.append("No reward transaction for this profile.")
+        return "\n".join(lines)
 
     def close(self) -> None:
         pass
@@ -272,21 +493,6 @@ def _query(filters: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _items(page: Any) -> list[dict[str, Any]]:
-    if isinstance(page, list):
-        return page
-    for key in ("items", "messages", "data", "results"):
-        if isinstance(page.get(key), list):
-            return page[key]
-    raise ControlError(f"Unexpected control API answer: {str(page)[:200]}")
-
-
-def _next_cursor(page: Any) -> str | None:
-    if not isinstance(page, dict):
-        return None
-    return page.get("next_cursor") or page.get("cursor") or page.get("next")
-
-
 def _enough(found: list[dict], count: int) -> list[dict] | None:
     return found if len(found) >= count else None
 
@@ -299,28 +505,68 @@ def _describe(message: Mapping[str, Any]) -> str:
     return f"{text} messageId={message.get('messageId')!r}"
 
 
+def _describe_livelike_event(event: Mapping[str, Any]) -> str:
+    who = event.get("user_id") or event.get("livelike_profile_id") or "?"
+    return f"{event.get('action_key')!r} user={who!r}"
+
+
+def _describe_transaction(transaction: Mapping[str, Any]) -> str:
+    return (
+        f"{transaction.get('reward_item_amount')} {transaction.get('reward_item_name')}"
+        f" for {transaction.get('reward_action_key')!r}"
+    )
+
+
+def _clip(value: Any, width: int = 200) -> str:
+    text = str(value)
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
 def _contract_violation(records: list[dict[str, Any]]) -> AssertionError:
-    lines = [f"{len(records)} message(s) were not accepted cleanly (strict mode):"]
-    violations: list[Any] = []
-    for record in records[:10]:
-        lines.append(
-            f"  - {_describe(record['message'])} status={record.get('status')} "
-            f"reasons={record.get('reasons')}"
+    """Strict mode's failure: a ``ContractViolation`` listing every problem."""
+    from emulator.contracts import ContractViolation, Violation
+
+    violations: list[Violation] = []
+    for record in records:
+        for found in record.get("violations") or []:
+            violations.append(_violation(Violation, found))
+        for drop in record.get("details") or []:
+            violations.append(
+                Violation(
+                    type=str(record.get("status", "dropped")).title(),
+                    field=drop.get("path", "$").removeprefix("$.") or "(root)",
+                    description=drop.get("message", ""),
+                    path=drop.get("path", "$"),
+                    reason=drop.get("code"),
+                )
+            )
+        if record.get("status") != "accepted" and not record.get("details"):
+            violations.append(
+                Violation(
+                    type=str(record.get("status")).title(),
+                    field="(root)",
+                    description=f"reasons {record.get('reasons')}",
+                )
+            )
+
+    error = ContractViolation(violations, subject="traffic of this test")
+    error.add_note(
+        "Strict mode: these messages were not accepted cleanly:\n"
+        + "\n".join(
+            f"  - {_describe(r['message'])} status={r.get('status')} "
+            f"reasons={r.get('reasons')}"
+            for r in records[:10]
         )
-        for violation in record.get("violations") or []:
-            lines.append(f"      {violation}")
-            violations.append(violation)
-
-    message = "\n".join(lines)
-    try:
-        from emulator.contracts import ContractViolation
-    except ImportError:  # TODO(plugin): the contracts component has not landed.
-        return AssertionError(message)
-    return _build_contract_violation(ContractViolation, message, violations)
+    )
+    return error
 
 
-def _build_contract_violation(cls: type, message: str, violations: list) -> Any:
-    try:
-        return cls(message, violations)
-    except TypeError:
-        return cls(message)
+def _violation(cls: type, found: dict[str, Any]) -> Any:
+    known = ("type", "field", "description", "path", "schema_path", "expected")
+    fields = {key: found[key] for key in known if key in found}
+    fields.setdefault("type", "Violation")
+    fields.setdefault("field", "(root)")
+    fields.setdefault("description", str(found))
+    if "value" in found:
+        fields["value"] = found["value"]
+    return cls(**fields)

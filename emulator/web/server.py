@@ -64,6 +64,10 @@ class ServiceServer:
 
     def stop(self, timeout: float = 5.0) -> None:
         self._server.close()
+        # Idle keep-alive connections keep waitress's loop alive until they
+        # time out; closing them lets the loop end now.
+        for channel in list(self._server._map.values()):
+            channel.close()
         if self._thread is not None:
             self._thread.join(timeout)
         log.info("server stopped service=%s", self.name)
