@@ -166,6 +166,7 @@ class TrackingPlan:
                     schema_path=f"{self.label}#/events",
                     expected="an event the plan declares",
                     value=event,
+                    parts=("event",),
                 )
                 return report
 
@@ -191,6 +192,7 @@ class TrackingPlan:
                 schema_path=f"{self.label}#{rule.location}/{section}",
                 expected="a property the plan declares",
                 value=value,
+                parts=(section, key),
             )
             for key, value in values.items()
             if key not in rule.planned

@@ -146,6 +146,7 @@ def _violations(
                 description=f"{dotted([*where, name])} is required",
                 path=json_path([*where, name]),
                 expected="present",
+                parts=(*where, name),
                 **common,
             )
         ]
@@ -163,6 +164,7 @@ def _violations(
                     description=f"{either} is required",
                     path=json_path(first),
                     expected=f"{either} present",
+                    parts=tuple(first),
                     **common,
                 )
             ]
@@ -178,6 +180,7 @@ def _violations(
                 path=json_path([*where, key]),
                 expected="no other properties",
                 value=error.instance.get(key),
+                parts=(*where, key),
                 **common,
             )
             for key in kind.unexpected
@@ -206,6 +209,7 @@ def _violations(
             path=json_path(where),
             expected=expected,
             value=error.instance,
+            parts=tuple(where),
             **common,
         )
     ]

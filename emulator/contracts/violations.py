@@ -46,6 +46,7 @@ class Violation:
     expected: str = ""
     value: Any = field(default=_MISSING, repr=False)
     reason: str | None = None  # the ingestion drop reason code, when one applies
+    parts: tuple[str | int, ...] = field(default=(), repr=False, compare=False)
 
     @property
     def missing(self) -> bool:
@@ -54,6 +55,7 @@ class Violation:
     def to_dict(self) -> dict[str, Any]:
         """The JSON form: Segment's three keys first, then ours."""
         data = asdict(self)
+        del data["parts"]
         if self.missing:
             del data["value"]
         if self.reason is None:

@@ -15,6 +15,8 @@ class SourceConfig:
     name: str
     write_key: str
     strict: bool = False
+    tracking_plan: str | None = None  # a plan file or a shipped plan name
+    protocols: Any = None  # emulator.contracts.protocols.Controls
     raw: dict[str, Any] = field(default_factory=dict)
 
 
@@ -64,11 +66,16 @@ class SegmentConfig:
                     f"'strict' must be true or false, not {item['strict']!r}",
                     path=f"{where}.strict",
                 )
+            from emulator.contracts.protocols import parse_source_protocols
+
+            tracking_plan, protocols = parse_source_protocols(item, where)
             sources.append(
                 SourceConfig(
                     name=item["name"],
                     write_key=item["write_key"],
                     strict=bool(item.get("strict", False)),
+                    tracking_plan=tracking_plan,
+                    protocols=protocols,
                     raw=item,
                 )
             )
