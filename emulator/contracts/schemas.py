@@ -41,7 +41,7 @@ class UnknownContract(LookupError):
 
     def __init__(self, name: str, known: list[str]):
         self.name = name
-        hint = ", ".join(known[:12]) + (", ..." if len(known) > 12 else "")
+        hint = ", ".join(known[:40]) + (", ..." if len(known) > 40 else "")
         super().__init__(f"Unknown contract {name!r}; known contracts: {hint}.")
 
 
