@@ -84,8 +84,11 @@ def resolve_raw(mapping: Any, data: Any) -> Any:
         raise MappingError(f"data must be an object, got {kind}")
 
     to_process = mapping_to_process(mapping)
-    check(to_process)
-    return remove_undefined(directives.resolve(to_process, data))
+    try:
+        check(to_process)
+        return remove_undefined(directives.resolve(to_process, data))
+    except RecursionError:
+        raise MappingError("Maximum call stack size exceeded", "RangeError") from None
 
 
 directives.nested_transform = resolve_raw
@@ -107,6 +110,9 @@ def transform_batch(mapping: Any, data: Any) -> list:
         raise MappingError(f"data must be an array, got {kind}")
 
     to_process = mapping_to_process(mapping)
-    check(to_process)
-    resolved = [directives.resolve(to_process, item) for item in data]
-    return to_json(remove_undefined(resolved))
+    try:
+        check(to_process)
+        resolved = [directives.resolve(to_process, item) for item in data]
+        return to_json(remove_undefined(resolved))
+    except RecursionError:
+        raise MappingError("Maximum call stack size exceeded", "RangeError") from None
