@@ -74,6 +74,7 @@ class Pipeline:
             (config.raw or {}).get("delivery")
         )
         self._reader = reader
+        self._own_session = session is None
         self._session = session or requests.Session()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -89,6 +90,8 @@ class Pipeline:
         self.db.ensure_schema()
         deliveries.recover_interrupted(self.db)
 
+        if self._own_session:
+            self._session = requests.Session()  # stop() closed the previous one
         self._stopping.clear()
         self._thread = threading.Thread(
             target=self._run, name="seglike-pipeline", daemon=True
