@@ -9,9 +9,10 @@ analytics-kotlin (Android) and analytics-python (the app's backend).
 from __future__ import annotations
 
 import random
+import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
@@ -114,16 +115,19 @@ CAMPAIGNS = [
 REFERRERS = ["https://www.google.com/", "https://t.co/", "https://www.instagram.com/"]
 
 
+@lru_cache(maxsize=4096)
+def _seconds(seconds: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
+
+
 def iso_millis_z(ms: int) -> str:
     """``2026-01-15T18:00:00.123Z``: analytics.js, Swift, Kotlin."""
-    moment = datetime.fromtimestamp(ms / 1000, UTC)
-    return f"{moment:%Y-%m-%dT%H:%M:%S}.{ms % 1000:03d}Z"
+    return f"{_seconds(ms // 1000)}.{ms % 1000:03d}Z"
 
 
 def iso_millis_offset(ms: int) -> str:
     """``2026-01-15T18:00:00.123+00:00``: analytics-python (``isoformat``)."""
-    moment = datetime.fromtimestamp(ms / 1000, UTC)
-    return f"{moment:%Y-%m-%dT%H:%M:%S}.{ms % 1000:03d}+00:00"
+    return f"{_seconds(ms // 1000)}.{ms % 1000:03d}+00:00"
 
 
 def _uuid(rng: random.Random) -> uuid.UUID:
@@ -177,15 +181,17 @@ class ContextBuilder:
             self._static = self._ios(device)
         else:
             self._static = self._android(device)
+        self._items = [
+            (key, value, isinstance(value, dict)) for key, value in self._static.items()
+        ]
         self._server = {"library": {"name": "analytics-python", "version": "2.4.0"}}
 
     def build(
         self, *, page: dict[str, Any] | None = None, campaign: bool = False
     ) -> dict[str, Any]:
-        """A fresh context (nested objects copied, so callers may mutate it)."""
+        """A fresh context, its objects copied one level deep for callers to edit."""
         context = {
-            key: dict(value) if isinstance(value, dict) else value
-            for key, value in self._static.items()
+            key: value.copy() if nested else value for key, value, nested in self._items
         }
         if page is not None:
             context["page"] = page
