@@ -36,6 +36,16 @@ def _int(name: str, default: int, minimum: int = 0, maximum: int = 10_000) -> in
     return value
 
 
+def _choice(name: str, allowed: tuple[str, ...]) -> None:
+    raw = request.args.get(name)
+    if raw is not None and raw not in allowed:
+        raise APIError(
+            f"Query parameter {name!r} must be one of {list(allowed)}, got {raw!r}.",
+            code="invalid_query",
+            path=f"$.query.{name}",
+        )
+
+
 def _wait_seconds() -> float:
     raw = request.args.get("wait", "0")
     try:
@@ -97,12 +107,14 @@ def outbox():
     db = engine().db
     sql = "SELECT * FROM ll_outbox WHERE seq > ?"
     params: list = [_int("after", 0, 0, 2**62)]
+    _choice("channel", ("segment", "webhook"))
+    _choice("delivered", ("true", "false"))
     for arg in ("channel", "event", "client_id"):
-        if request.args.get(arg):
+        if request.args.get(arg) is not None:
             sql += f" AND {arg} = ?"
             params.append(request.args[arg])
     delivered = request.args.get("delivered")
-    if delivered in ("true", "false"):
+    if delivered is not None:
         sql += " AND delivered_at IS " + ("NOT NULL" if delivered == "true" else "NULL")
     sql += " ORDER BY seq LIMIT ?"
     params.append(_int("limit", 100, 1, 1000))

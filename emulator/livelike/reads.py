@@ -246,7 +246,15 @@ def list_invoked_actions():
             "program_id": "program_id",
         },
     )
-    order = "ASC" if request.args.get("ordering") == "created_at" else "DESC"
+    ordering = request.args.get("ordering", "-created_at")
+    if ordering not in ("created_at", "-created_at"):
+        raise APIError(
+            f"Query parameter 'ordering' must be created_at or -created_at, "
+            f"got {ordering!r}.",
+            code="invalid_query",
+            path="$.query.ordering",
+        )
+    order = "ASC" if ordering == "created_at" else "DESC"
     with engine().db.reading() as conn:
         rows = conn.execute(
             f"SELECT i.*, p.nickname FROM ll_invoked_action i JOIN ll_profile p"
