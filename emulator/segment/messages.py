@@ -149,8 +149,8 @@ class MessageRow:
     violations: list[dict[str, Any]] | None = None
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+# One encoder for every row: json.dumps with options builds a new one per call.
+_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
 def _text(value: Any) -> str | None:

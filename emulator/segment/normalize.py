@@ -43,17 +43,15 @@ class InvalidTimestamp(ValueError):
 
 def new_message_id() -> str:
     """Return an id in the format Segment assigns (``api-`` + 32 alphanumerics)."""
-    return "api-" + "".join(secrets.choice(_ALPHABET) for _ in range(32))
+    # one urandom call instead of 32 secrets.choice calls: this runs per message
+    return "api-" + "".join(_ALPHABET[byte % 62] for byte in secrets.token_bytes(32))
 
 
 def format_timestamp(moment: datetime) -> str:
     """Render *moment* as ``YYYY-MM-DDTHH:MM:SS.sssZ`` in UTC."""
-    moment = moment.astimezone(UTC)
-    return (
-        f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T"
-        f"{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}."
-        f"{moment.microsecond // 1000:03d}Z"
-    )
+    if moment.utcoffset():
+        moment = moment.astimezone(UTC)
+    return moment.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 def parse_timestamp(value: Any, field: str = "timestamp") -> datetime:
