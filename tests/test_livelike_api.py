@@ -102,7 +102,7 @@ def test_segment_events_answers_202_empty_object(ll):
         (
             {"events": [event(timestamp="yesterday")]},
             "$.events[0].timestamp",
-            "not an ISO-8601 date-time",
+            "date-time",
         ),
         (
             {"events": [event(colour="red")]},
