@@ -375,3 +375,29 @@ def test_a_batch_retries_and_records_each_delivery(db, run):
     for item in items:
         assert [a["response"]["status"] for a in item["attempts"]] == [500, 200 + 2]
     assert items[0]["attempts"][0]["requestId"] == items[1]["attempts"][0]["requestId"]
+
+
+def test_an_emulator_bug_fails_the_delivery_and_the_worker_goes_on(
+    db, run, monkeypatch
+):
+    from emulator.actions.livelike_cloud import TRACK_EVENT
+
+    def broken(payloads, settings):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(TRACK_EVENT, "perform", broken)
+    accept(db, SOURCE, track("m-1"))
+
+    with LiveLikeStandIn() as standin:
+        run(standin)
+        (delivery,) = settled(db, 1)
+        monkeypatch.undo()
+        accept(db, SOURCE, track("m-2"))
+        _, after = settled(db, 2)
+
+    assert delivery["status"] == "failed"
+    assert delivery["reason"] == (
+        "The emulator failed to build the request: RuntimeError('boom')"
+    )
+    assert delivery["error"]["code"] == "EMULATOR_ERROR"
+    assert after["status"] == "delivered"

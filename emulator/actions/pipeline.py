@@ -227,7 +227,13 @@ class Pipeline:
         action = destination.definition.actions[first.action]
         try:
             request = action.perform([d.payload or {} for d in group], settings)
-        except DestinationError as error:
+        except Exception as error:
+            if not isinstance(error, DestinationError):
+                log.exception("perform crashed action=%s", first.action)
+                error = DestinationError(
+                    f"The emulator failed to build the request: {error!r}",
+                    code="EMULATOR_ERROR",
+                )
             log.info("action refused action=%s reason=%s", first.action, error.message)
             deliveries.settle(
                 self.db,

@@ -79,6 +79,12 @@ def _preview_one(
                     )
                 except DestinationError as refused:
                     problem = refused
+                except Exception as error:  # an emulator bug: say so, keep going
+                    log.exception("perform crashed in preview")
+                    problem = DestinationError(
+                        f"The emulator failed to build the request: {error!r}",
+                        status=500,
+                    )
             if routed.status in (PENDING, FAILED) and problem and error is None:
                 error = {"message": problem.message, "status": problem.status}
 

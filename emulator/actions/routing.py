@@ -86,4 +86,10 @@ def _payload(
         payload = action.payload(event, subscription.mapping, batch=batched)
     except DestinationError as error:
         return Routed(destination, subscription, FAILED, error=error)
+    except Exception as error:  # a bug must not stall the cursor behind one event
+        log.exception("mapping crashed subscription=%s", subscription.name)
+        bug = DestinationError(
+            f"The emulator failed to map this event: {error!r}", code="EMULATOR_ERROR"
+        )
+        return Routed(destination, subscription, FAILED, error=bug)
     return Routed(destination, subscription, PENDING, payload=payload)
