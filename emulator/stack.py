@@ -10,10 +10,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from emulator.config import StackConfig, load_config
 from emulator.store import Database, open_database
 from emulator.web.server import ServiceServer
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +50,7 @@ class Stack:
         self.db: Database = open_database(store)
         self.segment: ServiceServer | None = None
         self.livelike: ServiceServer | None = None
+        self.apps: dict[str, Flask] = {}
         self._workers: list = []
 
     @property
@@ -77,9 +82,11 @@ class Stack:
             host=host,
             port=self.address.segment_port,
         )
+        livelike_app = create_livelike_app(self.config, self.db)
+        self.apps = {"segment": segment_app, "livelike": livelike_app}
         self.livelike = ServiceServer(
             "livelike",
-            create_livelike_app(self.config, self.db),
+            livelike_app,
             host=host,
             port=self.address.livelike_port,
         )
@@ -116,13 +123,8 @@ class Stack:
     def _clear_faults(self) -> None:
         from emulator.web import faults
 
-        clear = getattr(faults, "clear", None)
-        if clear is None:
-            return  # TODO(plugin): the faults module has no clear() yet.
-        for server in (self.segment, self.livelike):
-            app = getattr(server, "app", None) if server is not None else None
-            if app is not None:
-                clear(app)
+        for app in self.apps.values():
+            faults.clear(app)
 
     def stop(self) -> None:
         for worker in reversed(self._workers):

@@ -55,6 +55,21 @@ class _Handle:
         )
         return self._json(response, path)
 
+    def fault(self, path: str = "*", method: str = "*", **rule: Any) -> dict:
+        """Inject a fault on this service until the test ends; return the rule.
+
+        *rule* takes the fields of ``POST /_emulator/faults``: ``status``,
+        ``retry_after``, ``delay_ms``, ``drop``, ``times``, ``probability``,
+        ``seed``. ``path`` is a pattern (``*`` spans slashes).
+        """
+        return self._send(
+            "POST", "/_emulator/faults", {"path": path, "method": method, **rule}
+        )
+
+    def faults(self) -> list[dict]:
+        """The fault rules in force, with how often each matched and applied."""
+        return self._get("/_emulator/faults")["faults"]
+
     @staticmethod
     def _json(response, path: str) -> Any:
         if response.status_code >= 400:
@@ -506,8 +521,14 @@ def _describe(message: Mapping[str, Any]) -> str:
 
 
 def _describe_livelike_event(event: Mapping[str, Any]) -> str:
-    who = event.get("user_id") or event.get("livelike_profile_id") or "?"
-    return f"{event.get('action_key')!r} user={who!r}"
+    who = (
+        event.get("segment_user_id")
+        or event.get("user_id")
+        or event.get("livelike_profile_id")
+        or event.get("anonymous_id")
+        or "?"
+    )
+    return f"{event.get('event_type')} {event.get('event_name')!r} user={who!r}"
 
 
 def _describe_transaction(transaction: Mapping[str, Any]) -> str:

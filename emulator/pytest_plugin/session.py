@@ -115,6 +115,8 @@ class EmulatorSession:
 
         for url in (self.segment_url, self.livelike_url):
             response = self.http.post(f"{url}/_emulator/reset", timeout=10)
+            if response.status_code < 300:
+                response = self.http.delete(f"{url}/_emulator/faults", timeout=10)
             if response.status_code >= 300:
                 raise RuntimeError(
                     f"Resetting the emulator at {url!r} failed: "
