@@ -45,12 +45,8 @@ Reader = Callable[[Database, int, int], list[Any]]
 
 
 def _segment_reader() -> Reader:
-    try:
-        from emulator.segment.messages import read_accepted
-    except ModuleNotFoundError:
-        # TODO(pipeline): tolerated only until the Segment message store lands.
-        log.warning("pipeline idle: emulator.segment.messages is missing")
-        return lambda db, after_seq, limit: []
+    from emulator.segment.messages import read_accepted
+
     return read_accepted
 
 
