@@ -69,6 +69,7 @@ class Stack:
         from emulator.livelike.app import create_app as create_livelike_app
         from emulator.livelike.source import SourceSender
         from emulator.segment.app import create_app as create_segment_app
+        from emulator.web import faults
 
         host = self.address.host
         segment_app = create_segment_app(self.config, self.db)
@@ -84,6 +85,8 @@ class Stack:
         )
         livelike_app = create_livelike_app(self.config, self.db)
         self.apps = {"segment": segment_app, "livelike": livelike_app}
+        for name, app in self.apps.items():  # `faults:` of the stack YAML
+            faults.install_config_rules(app, self.config.raw, name)
         self.livelike = ServiceServer(
             "livelike",
             livelike_app,

@@ -189,3 +189,57 @@ def test_a_delay_does_not_block_other_requests(ll, server):
     assert fast.status_code == 200
     assert fast_finished_first
     assert slow_status == [503]
+
+
+def test_stack_yaml_faults_apply_to_both_services_and_deliveries_recover():
+    import copy
+
+    from segment.analytics import Client
+
+    from emulator.config import load_config, parse_config
+    from emulator.livelike import models
+    from emulator.stack import Stack
+
+    raw = copy.deepcopy(load_config().raw)
+    raw["faults"] = {
+        "segment": [{"method": "POST", "path": "/v1/batch", "status": 503, "times": 1}],
+        "livelike": [{"path": "*/segment-events/", "status": 503, "times": 2}],
+    }
+    stack = Stack(parse_config(raw), store=":memory:").start()
+    try:
+        first = requests.post(
+            stack.segment_url + "/v1/batch",
+            json={"batch": []},
+            auth=("seglike-demo-app-write-key-00001", ""),
+            timeout=5,
+        )
+        client = Client(
+            "seglike-demo-app-write-key-00001",
+            host=stack.segment_url,
+            sync_mode=True,
+            max_retries=1,
+        )
+        client.track("faulted-fan", "Poll Voted", {"poll_id": "p1"})
+
+        statuses = stack.db.wait_for(
+            lambda: (
+                [
+                    r["status"]
+                    for r in models.received_requests(
+                        stack.db, path_contains="segment-events"
+                    )
+                ]
+                if models.received_requests(stack.db, status=202)
+                else None
+            ),
+            timeout=30,
+            interval=0.5,
+        )
+        balance = stack.db.query("SELECT SUM(balance) FROM ll_balance")[0][0]
+    finally:
+        stack.stop()
+
+    assert first.status_code == 503
+    # faulted requests never reach the app, so only the third attempt is logged
+    assert statuses == [202]
+    assert balance == 10
