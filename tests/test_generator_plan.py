@@ -8,64 +8,71 @@ import jsonschema
 import pytest
 import yaml
 
+from emulator.contracts import check, load_plan
 from emulator.generator import EventFactory
 from emulator.generator.plan import PlanError, load_rules
 
+PROPERTIES = {
+    "Poll Voted": {
+        "properties": {
+            "poll_id": {"type": "string", "format": "uuid"},
+            "option_id": {"type": "string"},
+            "points": {"type": "integer", "minimum": 1, "maximum": 5},
+        },
+        "required": ["poll_id", "option_id", "points"],
+    },
+    "Order Completed": {
+        "properties": {
+            "order_id": {"type": "string", "pattern": "^ord-"},
+            "total": {"type": "number", "minimum": 0},
+            "currency": {"enum": ["USD", "EUR"]},
+            "products": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {"product_id": {"type": "string"}},
+                    "required": ["product_id"],
+                },
+            },
+        },
+        "required": ["order_id", "total", "currency"],
+    },
+    "Article Read": {
+        "properties": {
+            "article_id": {"type": "string"},
+            "percent_read": {"type": "integer", "maximum": 100},
+            "channel": {"type": "string", "enum": ["web", "app"]},
+        },
+        "required": ["article_id", "channel"],
+    },
+    "Prediction Made": {  # no journey makes it: generated from the rule
+        "properties": {
+            "prediction_id": {"type": "string", "minLength": 8},
+            "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+            "tags": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+        },
+        "required": ["prediction_id", "confidence", "tags"],
+    },
+}
+TRAITS = {
+    "properties": {
+        "email": {"type": "string", "format": "email"},
+        "plan": {"type": "string", "enum": ["free", "plus", "season-pass"]},
+    },
+    "required": ["email"],
+}
+# The project's plan format (emulator.contracts.plans).
 PLAN = {
     "name": "fan-app",
     "events": {
-        "Poll Voted": {
-            "properties": {
-                "poll_id": {"type": "string", "format": "uuid"},
-                "option_id": {"type": "string"},
-                "points": {"type": "integer", "minimum": 1, "maximum": 5},
-            },
-            "required": ["poll_id", "option_id", "points"],
-        },
-        "Order Completed": {
-            "properties": {
-                "order_id": {"type": "string", "pattern": "^ord-"},
-                "total": {"type": "number", "minimum": 0},
-                "currency": {"enum": ["USD", "EUR"]},
-                "products": {
-                    "type": "array",
-                    "items": {
-                        "type": "object",
-                        "properties": {"product_id": {"type": "string"}},
-                        "required": ["product_id"],
-                    },
-                },
-            },
-            "required": ["order_id", "total", "currency"],
-        },
-        "Article Read": {
-            "properties": {
-                "article_id": {"type": "string"},
-                "percent_read": {"type": "integer", "maximum": 100},
-                "channel": {"type": "string", "enum": ["web", "app"]},
-            },
-            "required": ["article_id", "channel"],
-        },
-        "Prediction Made": {  # no journey makes it: generated from the rule
-            "properties": {
-                "prediction_id": {"type": "string", "minLength": 8},
-                "confidence": {"type": "number", "minimum": 0, "maximum": 1},
-                "tags": {"type": "array", "items": {"type": "string"}, "minItems": 1},
-            },
-            "required": ["prediction_id", "confidence", "tags"],
-        },
+        name: {"properties": {"type": "object", **schema}}
+        for name, schema in PROPERTIES.items()
     },
-    "identify": {
-        "properties": {
-            "email": {"type": "string", "format": "email"},
-            "plan": {"type": "string", "enum": ["free", "plus", "season-pass"]},
-        },
-        "required": ["email"],
-    },
+    "identify": {"traits": {"type": "object", **TRAITS}},
 }
 
 
-def public_api_form(plan: dict) -> dict:
+def public_api_form() -> dict:
     """The same plan as Segment's Public API rules (whole-message schemas)."""
     rules = [
         {
@@ -78,15 +85,13 @@ def public_api_form(plan: dict) -> dict:
                 "properties": {"properties": {"type": "object", **schema}},
             },
         }
-        for name, schema in plan["events"].items()
+        for name, schema in PROPERTIES.items()
     ]
     rules.append(
         {
             "type": "IDENTIFY",
             "key": None,
-            "jsonSchema": {
-                "properties": {"traits": {"type": "object", **plan["identify"]}}
-            },
+            "jsonSchema": {"properties": {"traits": {"type": "object", **TRAITS}}},
         }
     )
     return {"name": "fan-app", "rules": rules}
@@ -98,24 +103,27 @@ def plan_file(request, tmp_path):
     if request.param.endswith(".yaml"):
         path.write_text(yaml.safe_dump(PLAN))
     else:
-        path.write_text(json.dumps(public_api_form(PLAN)))
+        path.write_text(json.dumps(public_api_form()))
     return path
 
 
 def test_every_track_and_identify_satisfies_the_plan(plan_file):
     factory = EventFactory(41, users=30, plan=plan_file)
+    compiled = load_plan(plan_file) if plan_file.suffix == ".yaml" else None
     seen = set()
     for message in factory.messages(2500):
         if message["type"] == "track":
-            rule = PLAN["events"][message["event"]]
+            rule = PROPERTIES[message["event"]]
             bag = message["properties"]
         elif message["type"] == "identify":
-            rule = PLAN["identify"]
+            rule = TRAITS
             bag = message["traits"]
         else:
             continue
         seen.add(message.get("event", "identify"))
         jsonschema.validate(bag, {"type": "object", **rule})
+        if compiled is not None:
+            check(message, contract=None, plan=compiled)
         assert set(bag) <= set(rule["properties"]), "no unplanned properties"
 
     assert seen == {
@@ -152,7 +160,12 @@ def test_plan_near_misses_carry_the_violation_they_cause(plan_file, kind, reason
     bad, expect = conformer.violation(good, kind)
 
     assert (expect.kind, expect.outcome, expect.reason) == (kind, "violation", reason)
-    rule = {"type": "object", **PLAN["events"]["Order Completed"]}
+    if plan_file.suffix == ".yaml":  # the project's own verdict, exactly one
+        [violation] = load_plan(plan_file).check(bad).all
+        assert violation.type == reason
+        if expect.field:
+            assert violation.field == expect.field
+    rule = {"type": "object", **PROPERTIES["Order Completed"]}
     if kind == "unplanned_event":
         assert bad["event"] not in PLAN["events"]
         return
@@ -172,7 +185,28 @@ def test_an_unreadable_plan_is_a_clear_error(tmp_path):
     path = tmp_path / "plan.yaml"
     path.write_text("events: [unclosed")
 
-    with pytest.raises(PlanError, match="plan.yaml' is not valid JSON/YAML"):
+    with pytest.raises(PlanError, match="not valid YAML"):
         load_rules(path)
-    with pytest.raises(PlanError, match="Cannot read the plan"):
+    with pytest.raises(PlanError, match="no tracking plan file at"):
         load_rules(tmp_path / "missing.yaml")
+
+
+def test_a_plan_the_project_parser_refuses_is_refused_with_its_reason(tmp_path):
+    path = tmp_path / "plan.yaml"
+    path.write_text(
+        "events:\n  Poll Voted: {properties: {type: object}, colour: red}\n"
+    )
+
+    with pytest.raises(PlanError, match="unknown rule key.*colour"):
+        load_rules(path)
+
+
+@pytest.mark.parametrize("name", ["video", "ecommerce-v2"])
+def test_shipped_plans_by_name_and_the_plan_agrees(name):
+    factory = EventFactory(44, users=30, plan=name)
+    compiled = load_plan(name)
+    tracks = 0
+    for message in factory.messages(1500):
+        check(message, contract=None, plan=compiled)  # raises on any violation
+        tracks += message["type"] == "track"
+    assert tracks > 100

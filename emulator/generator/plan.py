@@ -10,7 +10,7 @@ plan does not list are left out, so every positive event satisfies the plan.
 from __future__ import annotations
 
 import copy
-import json
+import logging
 import random
 import re
 import string
@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import yaml
 
 from emulator.generator.journeys import TRACK_EVENTS
 from emulator.generator.negatives import Expectation
@@ -31,6 +30,9 @@ FIELD_OF = {
     "identify": "traits",
     "group": "traits",
 }
+log = logging.getLogger(__name__)
+
+MAX_MISSES = 1000  # messages in a row the plan faults before giving up
 STAND_IN_SHARE = 0.3  # of unplanned journey events, replaced by an unmade one
 
 
@@ -48,6 +50,7 @@ class PlanRules:
     group: dict[str, Any] | None = None
     page: dict[str, Any] | None = None
     screen: dict[str, Any] | None = None
+    compiled: Any = None  # emulator.contracts.plans.TrackingPlan, when parsed
 
     def rule(self, message: dict[str, Any]) -> dict[str, Any] | None:
         call_type = message.get("type")
@@ -57,93 +60,75 @@ class PlanRules:
 
 
 def load_rules(plan: Any) -> PlanRules:
-    """Accept a path, a parsed plan document or :class:`PlanRules`.
+    """Accept a plan file path, a shipped plan's name, a parsed document or rules.
 
-    Documents may use the Public API shape (``rules: [{type, key, jsonSchema}]``),
-    Typewriter's (``rules: {events: [{name, rules}], identify, group}``) or the
-    short form (``events: {name: {properties: ...}}``, ``identify``, ``group``,
-    ``page``, ``screen``).
+    Documents use the project's plan format (``emulator.contracts.plans``:
+    ``events: {name: {properties: <schema>}}``, ``identify: {traits: ...}``,
+    ``page``/``screen``/``group``) or Segment's Public API export
+    (``rules: [{type, key, jsonSchema}]``, whole-message schemas).
     """
     if isinstance(plan, PlanRules):
         return plan
-    name = "plan"
+    from emulator.contracts import plans
+
+    file = None
+    if hasattr(plan, "events") and getattr(plan, "file", None) is not None:
+        plan = plan.file  # a compiled TrackingPlan: read its source again
     if isinstance(plan, (str, Path)):
-        path = Path(plan)
-        name = path.stem
         try:
-            text = path.read_text()
-        except OSError as error:
-            raise PlanError(
-                f"Cannot read the plan {str(path)!r}: {error.strerror}."
-            ) from None
-        try:
-            plan = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-        except (ValueError, yaml.YAMLError) as error:
-            raise PlanError(
-                f"The plan {str(path)!r} is not valid JSON/YAML: {error}"
-            ) from None
-    elif hasattr(plan, "to_dict"):
-        plan = plan.to_dict()
+            file = plans.resolve_plan(plan)
+            plan = plans.read_plan_file(file)
+        except plans.PlanError as error:
+            raise PlanError(f"Cannot use the plan {str(plan)!r}: {error}") from None
     if not isinstance(plan, dict):
         raise PlanError(
             f"A tracking plan must be a mapping, not {type(plan).__name__}."
         )
 
-    rules = PlanRules(name=str(plan.get("name") or name))
-    body = plan.get("rules", plan)
-    if isinstance(body, list):
-        for item in body:
-            _add_rule(
-                rules,
-                str(item.get("type", "")).lower(),
-                item.get("key"),
-                item.get("jsonSchema") or item.get("schema") or {},
-            )
-        return rules
+    name = str(plan.get("name") or (file.stem if file else "plan"))
+    if isinstance(plan.get("rules"), list):
+        return _public_api_rules(plan["rules"], name)
 
-    events = body.get("events") or body.get("track") or {}
-    if isinstance(events, list):
-        events = {
-            item["name"]: item.get("rules") or item.get("schema") or {}
-            for item in events
-        }
-    for event, schema in events.items():
-        _add_rule(rules, "track", event, schema or {})
+    try:
+        compiled = plans.parse_plan(plan, file=file)
+    except plans.PlanError as error:
+        raise PlanError(f"The plan {name!r} is not valid: {error}") from None
+    rules = PlanRules(name=name, compiled=compiled)
+    for event, block in (plan.get("events") or {}).items():
+        versions = block.get("versions") if isinstance(block, dict) else None
+        if versions:  # messages without event_version meet the oldest version
+            block = versions[min(versions, key=int)]
+        rules.track[event] = _section(block, "properties")
     for call_type in ("identify", "group", "page", "screen"):
-        if body.get(call_type) is not None:
-            _add_rule(rules, call_type, None, body[call_type])
+        if plan.get(call_type) is not None:
+            setattr(rules, call_type, _section(plan[call_type], FIELD_OF[call_type]))
     return rules
 
 
-def _add_rule(rules: PlanRules, call_type: str, key: Any, schema: Any) -> None:
-    if call_type not in FIELD_OF:
-        return
-    schema = _field_schema(schema, FIELD_OF[call_type])
-    if call_type == "track":
-        rules.track[str(key)] = schema
-    else:
-        setattr(rules, call_type, schema)
+def _section(block: Any, section: str) -> dict[str, Any]:
+    """The schema of ``properties``/``traits`` in a rule; absent plans none."""
+    schema = block.get(section) if isinstance(block, dict) else None
+    if schema is None:
+        return {"type": "object", "properties": {}, "additionalProperties": False}
+    return schema if isinstance(schema, dict) else {"type": "object"}
 
 
-def _field_schema(schema: Any, field_name: str) -> dict[str, Any]:
-    """The schema of ``properties``/``traits``, from a whole-message schema or not."""
-    if not isinstance(schema, dict):
-        return {"type": "object"}
-    top = schema.get("properties", {})
-    inner = top.get(field_name) if isinstance(top, dict) else None
-    if isinstance(inner, dict) and (
-        "properties" in inner or "required" in inner or inner.get("type") == "object"
-    ):
-        return inner
-    if "properties" in schema or "required" in schema:
-        return schema
-    return {
-        "type": "object",
-        "properties": {
-            name: value if isinstance(value, dict) else {}
-            for name, value in schema.items()
-        },
-    }
+def _public_api_rules(items: list[Any], name: str) -> PlanRules:
+    rules = PlanRules(name=name)
+    for item in items:
+        if not isinstance(item, dict):
+            raise PlanError(f"A plan rule must be a mapping, not {item!r:.60}.")
+        call_type = str(item.get("type", "")).lower()
+        if call_type not in FIELD_OF:
+            continue
+        whole = item.get("jsonSchema") or {}
+        top = whole.get("properties") if isinstance(whole, dict) else None
+        schema = _section(top if isinstance(top, dict) else {}, FIELD_OF[call_type])
+        if call_type == "track":
+            rules.track[str(item.get("key"))] = schema
+        else:
+            setattr(rules, call_type, schema)
+    return rules
 
 
 class PlanConformer:
@@ -153,6 +138,7 @@ class PlanConformer:
         self.rules = load_rules(plan)
         self.rng = rng
         self.events = sorted(self.rules.track)
+        self._misses = 0
         self.unmade = [name for name in self.events if name not in TRACK_EVENTS]
         self._validators: dict[int, jsonschema.protocols.Validator] = {}
 
@@ -178,9 +164,32 @@ class PlanConformer:
             return message
         key = FIELD_OF[call_type]
         message[key] = self._fit(schema, message.get(key) or {})
-        return message
+        return self._checked(message)
+
+    def _checked(self, message: dict[str, Any]) -> dict[str, Any] | None:
+        """The plan's own verdict: a message it faults is left out, not sent."""
+        compiled = self.rules.compiled
+        if compiled is None:
+            return message
+        report = compiled.check(message)
+        if report.ok:
+            self._misses = 0
+            return message
+        self._misses += 1
+        if self._misses >= MAX_MISSES:
+            raise PlanError(
+                f"Cannot generate events that satisfy the plan {self.rules.name!r}; "
+                f"the last one broke it with: {report.all[0]}"
+            )
+        log.debug("plan miss event=%s first=%s", message.get("event"), report.all[0])
+        return None
 
     def _fit(self, schema: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+        """Keep declared values the rule accepts, generate the required rest.
+
+        Undeclared values are left out: the plan calls them unplanned (or its
+        schema forbids them), and leaving one out never breaks a rule.
+        """
         declared = schema.get("properties") or {}
         required = set(schema.get("required") or [])
         fitted: dict[str, Any] = {}
@@ -189,8 +198,6 @@ class PlanConformer:
                 fitted[name] = values[name]
             elif name in required or self.rng.random() < 0.5:
                 fitted[name] = sample(subschema, self.rng, name)
-        if not declared and schema.get("additionalProperties") is not False:
-            fitted = dict(values)
         return fitted
 
     def _valid(self, schema: dict[str, Any], value: Any) -> bool:
