@@ -108,3 +108,29 @@ def test_a_configured_livelike_profile_id_is_credited(stack, analytics):
     assert events[0]["userId"] == "fan-0001"
     assert events[0]["properties"]["reward_item_amount"] == 20
     assert badges[0]["properties"]["badge_title"] == "Rookie Fan"
+
+
+def test_the_loop_still_runs_after_a_stack_reset(stack, analytics):
+    analytics.track("before-reset", "Quiz Correct", {})
+    _wait(stack, lambda: models.received_requests(stack.db, status=202))
+
+    stack.reset()
+    analytics.track("after-reset", "Quiz Correct", {})
+
+    def rewarded_after_reset():
+        profiles = stack.db.query(
+            "SELECT id FROM ll_profile WHERE custom_id = 'after-reset'"
+        )
+        if not profiles:
+            return None
+        return _livelike_events(stack, "Reward Item Rewarded", profiles[0]["id"])
+
+    events = _wait(stack, rewarded_after_reset)
+
+    assert events[0]["userId"] == "after-reset"
+    assert (
+        stack.db.query(
+            "SELECT COUNT(*) FROM ll_profile WHERE custom_id = 'before-reset'"
+        )[0][0]
+        == 0
+    )

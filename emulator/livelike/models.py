@@ -178,7 +178,6 @@ STATE_TABLES = (
 
 def reset(db: Database) -> None:
     """Forget every request and its effects; configured profiles stay."""
-    db.ensure_schema()
     with db.transaction() as conn:
         for table in STATE_TABLES:
             conn.execute(f"DELETE FROM {table}")

@@ -58,11 +58,12 @@ class SourceSender:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._session = requests.Session()
-        self._session.headers["User-Agent"] = USER_AGENT
 
     def start(self) -> None:
         self.db.ensure_schema()
         self._stop.clear()
+        self._session = requests.Session()  # a stopped sender closed the old one
+        self._session.headers["User-Agent"] = USER_AGENT
         self._thread = threading.Thread(
             target=self._run, name="seglike-livelike-source", daemon=True
         )
