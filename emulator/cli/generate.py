@@ -65,7 +65,7 @@ def dump(message: dict[str, Any]) -> str:
     "--plan",
     "plan_path",
     type=click.Path(dir_okay=False),
-    help="Tracking plan (YAML/JSON) the events must satisfy.",
+    help="Tracking plan file, or a shipped plan (video, ecommerce-v2).",
 )
 @click.option(
     "--invalid-rate",

@@ -217,7 +217,10 @@ class ContextBuilder:
 
     def campaign_search(self) -> str:
         campaign = CAMPAIGNS[self.user.device_seed % len(CAMPAIGNS)]
-        return "?" + urlencode({f"utm_{k}": v for k, v in campaign.items()})
+        # analytics.js reads utm_campaign into context.campaign.name.
+        return "?" + urlencode(
+            {f"utm_{'campaign' if k == 'name' else k}": v for k, v in campaign.items()}
+        )
 
     def _web(self, device: random.Random) -> dict[str, Any]:
         user_agent, hints = device.choice(BROWSERS)
