@@ -405,3 +405,27 @@ def test_source_events_carry_user_id_when_known_else_anonymous_id(ll):
     assert grace["properties"]["livelike_profile_id"] == GRACE
     assert ada["type"] == "track"
     assert ada["messageId"] != grace["messageId"]
+
+
+def test_every_source_event_meets_its_contract(ll):
+    from emulator.contracts import validate_message
+
+    for name in ("Poll Voted", "Poll Voted", "Article Read", "Poll Voted"):
+        ll.send(event(name))
+    ll.send(
+        event(user=None, livelike_profile_id="8a3c1c1e-9a57-4a8c-9f8e-0d3b8e1f2a77")
+    )
+
+    messages = ll.source_events()
+    assert {m["event"] for m in messages} == {
+        "Reward Item Rewarded",
+        "Badge Rewarded",
+        "User Quest Task Progressed",
+        "Quest Task Completed",
+        "User Quest Completed",
+        "Quest Reward Awarded",
+    }
+    for message in messages:
+        assert validate_message(message, contract="livelike/source/event") == [], (
+            message
+        )
