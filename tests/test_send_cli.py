@@ -126,7 +126,7 @@ def test_generate_refuses_an_unreadable_plan(tmp_path):
     result = CliRunner().invoke(main, ["generate", "--count", "5", "--plan", str(plan)])
 
     assert result.exit_code == 1
-    assert "is not valid JSON/YAML" in result.output
+    assert "plan.yaml: not valid YAML" in result.output
 
 
 def test_send_a_file_and_read_the_summary_from_the_emulator(fresh, tmp_path):
