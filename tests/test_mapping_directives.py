@@ -399,3 +399,16 @@ def test_liquid_prints_values_the_javascript_way() -> None:
     )
 
     assert rendered == {"a": "1|[object Object]|true|X"}
+
+
+def test_integral_numbers_come_out_as_javascript_sends_them() -> None:
+    result = mapping.transform(
+        {"n": {"@path": "$.n"}, "f": {"@path": "$.f"}}, EVENT_NUMBERS
+    )
+
+    assert result == {"n": [1, 2, 2.5], "f": 0}
+    assert [type(x) for x in result["n"]] == [int, int, float]
+    assert type(result["f"]) is int
+
+
+EVENT_NUMBERS = {"n": [1, 2.0, 2.5], "f": -0.0}

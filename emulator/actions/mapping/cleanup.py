@@ -26,9 +26,15 @@ def remove_undefined(value: Any) -> Any:
 
 
 def to_json(value: Any) -> Any:
-    """What ``JSON.parse(JSON.stringify(v))`` keeps: undefined array items as null."""
+    """What ``JSON.parse(JSON.stringify(v))`` keeps: undefined array items as null.
+
+    Integral floats become ints, as JavaScript has one number type: ``2.0``
+    from the event is sent as ``2``, like the real destination sends it.
+    """
     if value is UNDEFINED:
         return None
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
     if isinstance(value, list | tuple):
         return [to_json(item) for item in value]
     if isinstance(value, dict):
