@@ -70,6 +70,7 @@ def parse_config(raw: Any) -> StackConfig:
     from emulator.actions.config import parse_destinations
     from emulator.livelike.config import LiveLikeConfig
     from emulator.segment.config import SegmentConfig
+    from emulator.web.faults import rules_from_config
 
     if not isinstance(raw, dict):
         raise ConfigError("the configuration must be a mapping", path="$")
@@ -82,6 +83,8 @@ def parse_config(raw: Any) -> StackConfig:
         for index, source in enumerate(segment.sources)
     }
     livelike = LiveLikeConfig.from_dict(raw.get("livelike") or {}, path="$.livelike")
+    for service in ("segment", "livelike"):  # a bad fault rule fails at load time
+        rules_from_config(raw, service)
     return StackConfig(
         segment=segment, destinations=destinations, livelike=livelike, raw=raw
     )

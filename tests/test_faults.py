@@ -243,3 +243,20 @@ def test_stack_yaml_faults_apply_to_both_services_and_deliveries_recover():
     # faulted requests never reach the app, so only the third attempt is logged
     assert statuses == [202]
     assert balance == 10
+
+
+def test_a_bad_fault_in_the_stack_yaml_fails_at_load_with_file_and_path(tmp_path):
+    import yaml
+
+    from emulator.config import load_config
+
+    raw = load_config().raw
+    raw["faults"] = {"livelike": [{"path": "*", "drop": "yes"}]}
+    file = tmp_path / "stack.yaml"
+    file.write_text(yaml.safe_dump(raw))
+
+    with pytest.raises(ConfigError) as error:
+        load_config(file)
+
+    assert error.value.path == "$.faults.livelike[0].drop"
+    assert error.value.file == file
