@@ -136,7 +136,7 @@ class _Parser:
                     self._condition(token, tokens, nodes)
                     handled = True
                 if token.value in ("contains", "match"):
-                    self._function(token.value, token, nodes, tokens, negate=False)
+                    self._function(token.value, nodes, tokens, negate=False)
                     handled = True
 
             if token.type == lexer.OPERATOR and token.value == "!":
@@ -147,7 +147,7 @@ class _Parser:
                     "match",
                 ):
                     name = tokens.pop(0)
-                    self._function(name.value, token, nodes, tokens, negate=True)
+                    self._function(name.value, nodes, tokens, negate=True)
                 else:
                     self.notes.ignored_negations.append(token)
                 handled = True
@@ -254,7 +254,6 @@ class _Parser:
     def _function(
         self,
         name: str,
-        start: Token,
         nodes: list[Condition | Group | None],
         tokens: list[Token],
         *,
