@@ -146,3 +146,26 @@ def test_spec_shape_accepts_what_the_sdk_completes():
     # analytics.js fills in the identity and previousId; the Spec shape allows that.
     assert validate_message({"type": "alias", "userId": "u"}, "segment/alias") == []
     assert validate_message({"event": "Signed Up"}, "segment/track") == []
+
+
+# Ingestion implements the same rules in code (emulator.segment.rules); the two must
+# agree on every reason code. A normalised message always has a messageId, and its
+# timestamps were already parsed by normalisation, hence the two adjustments.
+AGREEMENT = [
+    pytest.param({"messageId": "m-1", **message}, reason, id=reason + f"-{index}")
+    for index, (message, reason, _, _) in enumerate(CASES)
+    if isinstance(message, dict) and reason != "invalid_timestamp"
+]
+
+
+@pytest.mark.parametrize(("message", "reason"), AGREEMENT)
+def test_ingestion_rules_give_the_same_reason(message, reason):
+    from emulator.segment import rules
+
+    codes = [drop.code for drop in rules.check(message, [])]
+    schema_reasons = [
+        v.reason for v in validate_message(message, "segment/accepted/message")
+    ]
+
+    assert reason in codes
+    assert reason in schema_reasons
