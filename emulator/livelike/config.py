@@ -304,6 +304,13 @@ def _by_name(
     _fail(f"unknown {what} {value!r}; known: {sorted(names)}", path)
 
 
+def _programs(raw: dict[str, Any], path: str, default: str) -> list[str]:
+    programs = _list(raw, "program_ids", path)
+    if not all(isinstance(p, str) and p for p in programs):
+        _fail("program_ids must list program ids", f"{path}.program_ids")
+    return programs or [default]
+
+
 def _limit(raw: Any, path: str) -> Limit | None:
     if raw is None:
         return None
@@ -400,7 +407,7 @@ def _application(raw: Any, path: str) -> Application:
             RewardTable(
                 id=ident(item, "reward-table", name),
                 name=name,
-                program_ids=item.get("program_ids") or [program_id],
+                program_ids=_programs(item, where, program_id),
                 entries=entries,
             )
         )
@@ -523,7 +530,7 @@ def _application(raw: Any, path: str) -> Application:
                     "reward item",
                     f"{where}.reward_item",
                 ),
-                program_ids=item.get("program_ids") or [program_id],
+                program_ids=_programs(item, where, program_id),
                 is_locked=_bool(item, "is_locked", where, False),
             )
         )
