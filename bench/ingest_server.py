@@ -38,10 +38,11 @@ def emulator_app(store: str) -> Flask:
 
 
 def serve(app: Flask, server: str):
-    if server == "waitress":
+    if server.startswith("waitress"):
         from emulator.web.server import ServiceServer
 
-        running = ServiceServer("bench", app).start()
+        threads = int(server.partition("-")[2] or 8)
+        running = ServiceServer("bench", app, threads=threads).start()
         return running.url, running.stop
 
     from werkzeug.serving import make_server

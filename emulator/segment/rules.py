@@ -34,7 +34,6 @@ REASONS: dict[str, str] = {
     "invalid_timestamp": "A timestamp field is not an ISO-8601 date-time.",
     "invalid_type": "A batch item has no valid type.",
     "message_not_object": "A batch item is not a JSON object.",
-    "message_too_large": "One message is larger than the per-message limit.",
     "unknown_source": "The write key belongs to no configured source.",
     "empty_batch": "The batch array is empty.",
     "batch_too_many_events": "The batch holds more messages than allowed.",
