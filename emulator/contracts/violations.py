@@ -69,6 +69,8 @@ class Violation:
     def __str__(self) -> str:
         shown = "(missing)" if self.missing else _show(self.value)
         text = f"{shown} at {self.path}: {self.description}"
+        if self.type == SCHEMA_MISMATCH and self.expected:
+            text += f"; expected {self.expected}"
         if self.schema_path:
             text += f" [{self.schema_path}]"
         return text
