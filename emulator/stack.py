@@ -145,20 +145,9 @@ class Stack:
 
 
 def _component_resets() -> list:
-    """Each component's ``reset(db)``, imported late: they import the stack's layers."""
-    import importlib
+    """Each component's ``reset(db)``, in the order :meth:`Stack.reset` needs."""
+    from emulator.actions.deliveries import reset as reset_deliveries
+    from emulator.livelike.models import reset as reset_livelike
+    from emulator.segment.messages import reset as reset_segment
 
-    resets = []
-    for module_name in (
-        "emulator.segment.messages",
-        "emulator.actions.deliveries",
-        "emulator.livelike.models",
-    ):
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError:
-            # TODO(plugin): tolerated only while the components land; must go.
-            log.warning("stack reset skipped component=%s", module_name)
-            continue
-        resets.append(module.reset)
-    return resets
+    return [reset_segment, reset_deliveries, reset_livelike]
