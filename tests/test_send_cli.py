@@ -153,6 +153,27 @@ def test_send_a_file_and_read_the_summary_from_the_emulator(fresh, tmp_path):
     assert stored["messages"]["by_status"]["accepted"] == 250 - dropped
 
 
+def test_the_summary_counts_only_this_runs_messages(fresh):
+    def with_other_traffic():
+        for index, message in enumerate(generate(120, seed=3)):
+            if index % 40 == 0:  # another client sends while we do
+                other = {"type": "track", "event": "Other", "properties": []}
+                requests.post(
+                    f"{fresh}/v1/batch",
+                    json={"batch": [dict(other, userId="someone-else")]},
+                    auth=("seglike-demo-app-write-key-00001", ""),
+                    timeout=5,
+                )
+            yield message
+
+    report = send_messages(with_other_traffic(), url=fresh, batch_size=30)
+
+    assert report.statuses == {"accepted": 120}
+    assert report.dropped == {}
+    stats = requests.get(f"{fresh}/_emulator/stats", timeout=5).json()
+    assert stats["messages"]["by_reason"] == {"properties_not_object": 3}
+
+
 def test_send_generate_counts_an_oversize_message_as_failed(fresh):
     report = send_messages(
         generate(300, seed=2, invalid_rate=0.15), url=fresh, batch_size=50

@@ -6,9 +6,10 @@ honouring ``Retry-After`` (segment-contract §5.2) and never retries a 400. A
 message over the 32 KB limit goes alone, so its 400 costs no other message.
 
 Segment answers 200 to messages it later drops, so the HTTP status cannot say
-what was accepted. When the URL is a seglike emulator, the summary reads the
-emulator's ``/_emulator/stats`` before and after the run; otherwise it says that
-accepted and dropped are unknown.
+what was accepted. When the URL is a seglike emulator, the summary reads back
+the stored messages with this run's messageIds (``/_emulator/messages``), so
+other traffic does not count; for very large runs it falls back to the change
+in ``/_emulator/stats``. Otherwise it says that accepted and dropped are unknown.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ MAX_RETRIES = 10
 MAX_RETRY_AFTER = 300.0  # seconds; what the SDKs cap Retry-After at
 NOT_RETRIED_5XX = (501, 505)
 USER_AGENT = "seglike-send/0.1"
+EXACT_LIMIT = 200_000  # runs up to this size are counted message by message
+CLOCK_SLACK_MS = 5_000  # the emulator's clock may lag ours a little
 
 
 @dataclass
@@ -341,10 +344,14 @@ def send_messages(
         bar = tqdm(total=total, unit="ev", file=sys.stderr, dynamic_ncols=True)
 
     started = time.perf_counter()
+    since_ms = int(time.time() * 1000) - CLOCK_SLACK_MS
+    sent_ids: set[str] = set()
     queued = 0
     in_flight: dict[Future, int] = {}
     with ThreadPoolExecutor(concurrency, thread_name_prefix="seglike-send") as pool:
         for batch, _size in batches(messages, batch_size):
+            if before is not None and len(sent_ids) <= EXACT_LIMIT:
+                sent_ids.update(str(m.get("messageId")) for m in batch)
             if rate:
                 due = started + queued / rate
                 pause = due - time.perf_counter()
@@ -363,20 +370,64 @@ def send_messages(
     if bar is not None:
         bar.close()
 
-    after = emulator_stats(url) if before is not None else None
-    if before is not None and after is not None:
+    if before is not None:
         report.emulator = True
-        report.statuses = _delta(
-            after.get("by_status", {}), before.get("by_status", {})
-        )
+        outcome = None
+        if len(sent_ids) <= EXACT_LIMIT:
+            outcome = emulator_outcome(url, since_ms, sent_ids)
+        if outcome is None:
+            outcome = _stats_outcome(url, before, report)
+        report.statuses, report.dropped = outcome
         report.accepted = report.statuses.get("accepted", 0)
-        reasons = _delta(after.get("by_reason", {}), before.get("by_reason", {}))
-        # Rejected requests count their error code as a reason too; they are
-        # reported under "failed", not "dropped".
-        for failure in report.failures:
-            reasons.pop(failure.split(" ")[1] if " " in failure else failure, None)
-        report.dropped = reasons
     return report
+
+
+def emulator_outcome(
+    url: str, since_ms: int, message_ids: set[str], timeout: float = 10.0
+) -> tuple[dict[str, int], dict[str, int]] | None:
+    """Statuses and drop reasons of exactly the messages this run sent.
+
+    Reads the emulator's stored messages received since the run began and keeps
+    those with one of our messageIds, so other traffic (the LiveLike source, a
+    test) does not count. None when the control API cannot answer.
+    """
+    statuses: Counter = Counter()
+    reasons: Counter = Counter()
+    after = 0
+    while True:
+        try:
+            response = requests.get(
+                f"{url.rstrip('/')}/_emulator/messages",
+                params={"since": since_ms, "after": after, "limit": 1000},
+                timeout=timeout,
+            )
+            page = response.json()
+            items = page["items"]
+        except (requests.RequestException, ValueError, KeyError, TypeError):
+            return None
+        for item in items:
+            message = item.get("message")
+            if isinstance(message, dict) and message.get("messageId") in message_ids:
+                statuses[item["status"]] += 1
+                if item["status"] != "accepted":
+                    reasons.update(item.get("reasons") or [])
+        if not page.get("next"):
+            return dict(statuses), dict(reasons)
+        after = page["next"]
+
+
+def _stats_outcome(
+    url: str, before: dict[str, Any], report: SendReport
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Emulator-wide counts over the run: other traffic counts too."""
+    after = emulator_stats(url) or before
+    statuses = _delta(after.get("by_status", {}), before.get("by_status", {}))
+    reasons = _delta(after.get("by_reason", {}), before.get("by_reason", {}))
+    # Rejected requests count their error code as a reason too; they are
+    # reported under "failed", not "dropped".
+    for failure in report.failures:
+        reasons.pop(failure.split(" ")[1] if " " in failure else failure, None)
+    return statuses, reasons
 
 
 def _collect(done: set[Future], in_flight: dict[Future, int], bar) -> None:
