@@ -72,13 +72,7 @@ def reset():
 def received_requests():
     """Requests received, oldest first; ``wait`` long-polls until one matches."""
     db = engine().db
-    status = request.args.get("status")
-    if status is not None and not status.isdigit():
-        raise APIError(
-            f"Query parameter 'status' must be an HTTP status, got {status!r}.",
-            code="invalid_query",
-            path="$.query.status",
-        )
+    status = _int("status", 0, 100, 599) if "status" in request.args else None
     after = _int("after", 0, 0, 2**62)
     limit = _int("limit", 100, 1, 1000)
     wait = _wait_seconds()
@@ -89,7 +83,7 @@ def received_requests():
             after=after,
             limit=limit,
             path_contains=request.args.get("path"),
-            status=int(status) if status is not None else None,
+            status=status,
             client_id=request.args.get("client_id"),
         )
 
