@@ -99,8 +99,19 @@ def livelike(
 
 
 @pytest.fixture
-def event_factory(emulator_seed: int) -> Any:
-    """The seeded event generator (``emulator.generator.EventFactory``)."""
-    from emulator.generator import EventFactory
+def event_factory(emulator_seed: int, emulator_config_file: Path | None) -> Any:
+    """The seeded event generator (``emulator.generator.EventFactory``).
 
-    return EventFactory(seed=emulator_seed)
+    Some of its users are the LiveLike profiles of the stack configuration, so
+    their events can be rewarded. The same seed gives the same events.
+    """
+    from emulator.config import load_config
+    from emulator.generator import EventFactory, LiveLikeIdentity
+
+    livelike = load_config(emulator_config_file).livelike
+    identities = [
+        LiveLikeIdentity(livelike_profile_id=profile.id, custom_id=profile.custom_id)
+        for application in getattr(livelike, "applications", None) or []
+        for profile in application.profiles
+    ]
+    return EventFactory(seed=emulator_seed, livelike=identities)
