@@ -270,3 +270,17 @@ def test_openapi_document_is_served(client):
     assert document["openapi"].startswith("3.1")
     for path in ("/v1/batch", "/v1/import/", "/v1/t", "/_emulator/messages/wait"):
         assert path in document["paths"]
+
+
+@pytest.mark.parametrize(
+    "query, name",
+    [("since=%C2%B3", "since"), ("raw=AAA", "raw"), ("limit=%C2%B3", "limit")],
+)
+def test_unicode_digits_and_bad_flags_are_a_400(client, query, name):
+    response = client.get(f"/_emulator/messages?{query}")
+
+    assert (response.status_code, response.json["path"]) == (400, name)
+
+
+def test_where_with_a_unicode_digit_segment_is_a_key(filled):
+    assert stored(filled, where="properties.\u00b3:x") == []

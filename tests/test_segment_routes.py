@@ -387,3 +387,30 @@ def test_browser_routes_collect_the_client_ip(client):
 
     ips = [item["message"].get("context", {}).get("ip") for item in stored(client)]
     assert ips == ["127.0.0.1", None, "127.0.0.1"]
+
+
+def test_lone_surrogates_are_stored_as_replacement_characters(client):
+    body = b'{"userId": "\\udb51", "event": "x\\ud800y"}'
+
+    response = client.post("/v1/track", data=body, headers=basic())
+
+    assert response.status_code == 200
+    [item] = stored(client)
+    assert (item["message"]["userId"], item["message"]["event"]) == (
+        "\ufffd",
+        "x\ufffdy",
+    )
+
+
+def test_absurd_header_values_are_ignored(client):
+    headers = {**basic(), "X-Retry-Count": "9" * 40}
+
+    response = client.post("/v1/track", json=track(), headers=headers)
+
+    assert response.status_code == 200
+
+
+def test_an_empty_body_write_key_counts_as_missing(client):
+    response = client.post("/v1/track", json=track(writeKey=""))
+
+    assert response.json["code"] == "missing_write_key"

@@ -302,3 +302,17 @@ def test_the_tracking_plan_sees_only_messages_that_passed_the_rules(
     )
 
     assert len(seen) == 1
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"timestamp": "0001-01-01T00:00:00+05:00"},
+        {"timestamp": "0046-03-21T06:22:07Z", "sentAt": "9999-12-31T00:00:00Z"},
+    ],
+)
+def test_timestamps_out_of_range_are_dropped_not_a_crash(client, fields):
+    response = client.post("/v1/track", json=track(**fields), headers=basic())
+
+    assert response.status_code == 200
+    assert stored(client)[0]["reasons"] == ["invalid_timestamp"]

@@ -178,10 +178,12 @@ def _strict_header() -> bool | None:
 
 
 def _int_or_none(value: str | None) -> int | None:
+    """A header such as X-Retry-Count, kept only when it is a sane count."""
     try:
-        return int(value) if value is not None else None
+        number = int(value) if value is not None else None
     except ValueError:
         return None
+    return number if number is not None and 0 <= number < 2**31 else None
 
 
 def _metrics() -> Response:

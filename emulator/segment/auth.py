@@ -57,7 +57,7 @@ def resolve(header: str | None, body: dict[str, Any], batch: list[Any] | None) -
     """Return the write key of a request: Basic, then body, then first item."""
     key = from_authorization(header)
     where = "$.writeKey"
-    if key is None and body.get("writeKey") is not None:
+    if key is None and body.get("writeKey") not in (None, ""):
         key = body["writeKey"]
     if key is None and batch:
         first = batch[0]

@@ -193,7 +193,8 @@ def _where(clause: str) -> tuple[list[str | int], str | None]:
                 code="invalid_query",
                 path="where",
             )
-        parts.append(int(part) if part.isdigit() and len(part) < 10 else part)
+        index = part.isascii() and part.isdigit() and len(part) < 10
+        parts.append(int(part) if index else part)
     return parts, value if colon else None
 
 
@@ -201,7 +202,8 @@ def _time(name: str) -> int | None:
     value = request.args.get(name)
     if value is None:
         return None
-    if value.lstrip("-").isdigit() and abs(int(value)) <= MAX_INTEGER:
+    digits = value.removeprefix("-")
+    if digits.isascii() and digits.isdigit() and len(digits) <= 15:
         return int(value)
     try:
         return int(parse_timestamp(value, name).timestamp() * 1000)
@@ -250,7 +252,14 @@ def _integer(name: str, default: int, low: int, high: int) -> int:
 
 
 def _flag(name: str) -> bool:
-    return request.args.get(name, "").lower() in ("1", "true", "yes")
+    value = request.args.get(name, "false").lower()
+    if value not in ("1", "true", "yes", "0", "false", "no"):
+        raise APIError(
+            f"{name} must be true or false, not {value!r}.",
+            code="invalid_query",
+            path=name,
+        )
+    return value in ("1", "true", "yes")
 
 
 def _page(query: MessageQuery, found: list) -> dict[str, Any]:

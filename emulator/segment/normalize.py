@@ -65,8 +65,11 @@ def parse_timestamp(value: Any, field: str = "timestamp") -> datetime:
         moment = _parse_lenient(value, field)
 
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise InvalidTimestamp(field, value) from None
 
 
 def _parse_lenient(value: str, field: str) -> datetime:
@@ -190,4 +193,9 @@ def _correct_timestamps(
     if sent is None:
         message["timestamp"] = message["originalTimestamp"]
     else:
-        message["timestamp"] = format_timestamp(received_at - (sent - original))
+        try:
+            corrected = received_at - (sent - original)
+        except OverflowError:
+            # a device clock thousands of years off: Segment cannot place it either
+            raise InvalidTimestamp(field, original_raw) from None
+        message["timestamp"] = format_timestamp(corrected)
