@@ -176,12 +176,28 @@ STATE_TABLES = (
 )
 
 
+RESET_WAIT_SECONDS = 15.0
+
+
 def reset(db: Database) -> None:
-    """Forget every request and its effects; configured profiles stay."""
-    with db.transaction() as conn:
-        for table in STATE_TABLES:
-            conn.execute(f"DELETE FROM {table}")
-        conn.execute("DELETE FROM ll_profile WHERE seeded = 0")
+    """Forget every request and its effects; configured profiles stay.
+
+    Waits (bounded) for a source send in flight, so nothing sent before the
+    reset reaches Segment after it.
+    """
+    from emulator.livelike.outbox import IN_FLIGHT
+
+    waited = IN_FLIGHT.acquire(timeout=RESET_WAIT_SECONDS)
+    if not waited:
+        log.warning("livelike reset without waiting for a source send")
+    try:
+        with db.transaction() as conn:
+            for table in STATE_TABLES:
+                conn.execute(f"DELETE FROM {table}")
+            conn.execute("DELETE FROM ll_profile WHERE seeded = 0")
+    finally:
+        if waited:
+            IN_FLIGHT.release()
     log.info("livelike reset")
 
 

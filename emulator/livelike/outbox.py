@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import threading
 import uuid
 from typing import Any
 
@@ -34,6 +35,10 @@ WEBHOOK_EVENTS = {
 }
 
 LIBRARY = {"name": "livelike-source (seglike emulator)", "version": "1"}
+
+# Held by the source sender while a batch is read, sent and marked; taken by
+# ``models.reset`` so that a reset never races a send already on the wire.
+IN_FLIGHT = threading.Lock()
 
 
 def emit(

@@ -26,7 +26,7 @@ from typing import Any
 import requests
 
 from emulator.config import StackConfig
-from emulator.livelike import models
+from emulator.livelike import models, outbox
 from emulator.livelike.config import LiveLikeConfig
 from emulator.livelike.outbox import SEGMENT, WEBHOOK
 from emulator.store import Database
@@ -123,7 +123,16 @@ class SourceSender:
     # --- delivery ---------------------------------------------------------------
 
     def send_due(self) -> int:
-        """Deliver what is due now; return how many rows were attempted."""
+        """Deliver what is due now; return how many rows were attempted.
+
+        The whole read-send-mark step holds :data:`outbox.IN_FLIGHT`, so a reset
+        of the LiveLike service waits for it: once the reset answers, no event
+        from before it is still on its way to Segment.
+        """
+        with outbox.IN_FLIGHT:
+            return self._send_due()
+
+    def _send_due(self) -> int:
         rows = self.db.query(
             "SELECT * FROM ll_outbox WHERE delivered_at IS NULL"
             " AND next_attempt_ts <= ? ORDER BY seq LIMIT ?",
