@@ -109,3 +109,19 @@ def test_a_python_client_with_an_unknown_key_sees_success(server):
     assert errors == []
     [item] = wait_for(server, 1)
     assert (item["status"], item["reasons"]) == ("dropped", ["unknown_source"])
+
+
+def test_the_client_retries_through_an_injected_fault(server):
+    rule = {"method": "POST", "path": "/v1/batch", "status": 503, "times": 1}
+    added = requests.post(f"{server.url}/_emulator/faults", json=rule, timeout=5)
+    assert added.status_code == 201
+    client = Client(WRITE_KEY, host=server.url, max_retries=3)
+
+    client.track("user-1", "Song Played")
+    client.flush()  # the consumer thread retries; sync_mode would raise instead
+    client.shutdown()
+
+    [item] = wait_for(server, 1)
+    assert item["status"] == "accepted"
+    faults = requests.get(f"{server.url}/_emulator/faults", timeout=5).json()
+    assert faults["faults"][0]["applied"] == 1

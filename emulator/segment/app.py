@@ -20,6 +20,7 @@ from emulator.segment import auth, body, control
 from emulator.segment.ingest import Ingestor, Outcome, Submission
 from emulator.segment.normalize import CALL_TYPES
 from emulator.store import Database
+from emulator.web import faults
 from emulator.web.app import create_service_app
 from emulator.web.errors import APIError
 
@@ -46,7 +47,9 @@ _FALSE = ("0", "false", "no", "off")
 def create_app(config: StackConfig, db: Database) -> Flask:
     """Build the Segment service of *config* over the store *db*."""
     app = create_service_app(
-        "segment", openapi=contracts_dir() / "openapi" / "segment.json"
+        "segment",
+        openapi=contracts_dir() / "openapi" / "segment.json",
+        fault_rules=faults.rules_from_config(config.raw, "segment"),
     )
     app.extensions["seglike.segment"] = Ingestor(config.segment, db)
     app.extensions.setdefault("seglike.stats", [])
