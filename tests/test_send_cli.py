@@ -129,6 +129,22 @@ def test_generate_refuses_an_unreadable_plan(tmp_path):
     assert "plan.yaml: not valid YAML" in result.output
 
 
+def test_generate_explains_a_plan_no_event_can_satisfy(tmp_path):
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(
+        "common:\n"
+        "  context: {type: object, required: [tenant]}\n"
+        "events:\n"
+        "  Poll Voted: {properties: {type: object}}\n"
+    )
+
+    result = CliRunner().invoke(main, ["generate", "-n", "5", "--plan", str(plan)])
+
+    assert result.exit_code == 1
+    assert "Cannot generate events that satisfy the plan 'plan'" in result.output
+    assert "tenant" in result.output
+
+
 def test_send_a_file_and_read_the_summary_from_the_emulator(fresh, tmp_path):
     messages = list(generate(250, seed=8))
     del messages[3]["anonymousId"]

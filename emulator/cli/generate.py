@@ -115,13 +115,17 @@ def command(count, seed, plan_path, invalid_rate, users, output, labels, config_
         invalid_rate=invalid_rate,
         livelike=livelike_identities(config_path),
     )
-    out: IO[str] = sys.stdout if output == "-" else open(output, "w", encoding="utf-8")  # noqa: SIM115
+    out: IO[str] = sys.stdout
+    if output != "-":
+        out = open(output, "w", encoding="utf-8")  # noqa: SIM115
     label_file = open(labels, "w", encoding="utf-8") if labels else None  # noqa: SIM115
     try:
         for line, event in enumerate(factory.stream(count), start=1):
             out.write(dump(event.message) + "\n")
             if label_file is not None and event.expect is not None:
                 label_file.write(dump({"line": line, **event.expect.as_dict()}) + "\n")
+    except PlanError as error:
+        raise click.ClickException(str(error)) from None
     finally:
         if out is not sys.stdout:
             out.close()

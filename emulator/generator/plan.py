@@ -161,7 +161,7 @@ class PlanConformer:
             message["properties"] = {}
         schema = self.rules.rule(message)
         if schema is None:
-            return message
+            return self._checked(message)
         key = FIELD_OF[call_type]
         message[key] = self._fit(schema, message.get(key) or {})
         return self._checked(message)
