@@ -1,7 +1,10 @@
 """Serve a WSGI app on a background thread, the way the stack and tests need it.
 
 waitress is pure Python, multi-threaded and runs several servers in one process,
-which is what ``seglike up`` and the pytest plugin both do.
+which is what ``seglike up`` and the pytest plugin both do. ``make bench ARGS=ingest``
+measured it against werkzeug's threaded server: level on ``/v1/batch`` (14-18k
+events/s either way, within noise) and 20-50 % more ``/v1/track`` requests/s, so it
+stays (figures in the README, "Segment ingestion").
 """
 
 from __future__ import annotations
