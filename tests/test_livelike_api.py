@@ -254,3 +254,27 @@ def test_the_openapi_document_is_served(ll):
 
     assert response.status_code == 200
     assert response.get_json()["openapi"].startswith("3.1")
+
+
+def test_the_requests_query_can_wait_for_a_request_to_arrive(ll):
+    import threading
+
+    answers: list = []
+    started = threading.Event()
+
+    def wait_for_it() -> None:
+        client = ll.app.test_client()
+        started.set()
+        answers.append(
+            client.get("/_emulator/requests?path=segment-events&wait=20").get_json()
+        )
+
+    waiter = threading.Thread(target=wait_for_it)
+    waiter.start()
+    started.wait(5)
+    ll.send(event(user="awaited"))
+    waiter.join(20)
+
+    assert answers, "the waiting query never answered"
+    [received] = answers[0]["requests"]
+    assert received["body"]["events"][0]["segment_user_id"] == "awaited"

@@ -301,6 +301,8 @@ def add_to_balance(
 # --- requests log ---------------------------------------------------------------
 
 
+# TODO(livelike): the request log and delivered outbox rows are never trimmed; a
+# long `seglike up` session on a file store grows until `/_emulator/reset`.
 def record_request(
     db: Database,
     *,

@@ -769,6 +769,8 @@ def _number(value: float) -> int | float:
     return int(value) if float(value).is_integer() else value
 
 
+# TODO(livelike): a rate limit's "month" is a rolling 30 days; LiveLike does not
+# document its window maths (reward limits use real calendar months).
 _UNIT_SECONDS = {
     "second": 1,
     "minute": 60,

@@ -144,6 +144,8 @@ class SourceSender:
         segment_rows = [r for r in rows if r["channel"] == SEGMENT]
         if segment_rows:
             self._send_segment(segment_rows)
+        # TODO(livelike): webhooks go one by one on this thread, so a slow webhook
+        # endpoint delays Segment deliveries behind it (by REQUEST_TIMEOUT at most).
         for row in rows:
             if row["channel"] == WEBHOOK and not self._stop.is_set():
                 self._send_webhook(row)
