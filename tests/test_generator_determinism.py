@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -62,3 +65,33 @@ def test_near_misses_never_shift_the_positive_events():
 def test_bad_options_are_refused_with_a_sentence(options, message):
     with pytest.raises(ValueError, match=message):
         EventFactory(0, **options)
+
+
+def test_same_bytes_across_processes_and_hash_seeds():
+    """Nothing may depend on set order or str hashing, which vary per process."""
+    outputs = []
+    for hash_seed in ("1", "2"):
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "emulator",
+                "generate",
+                "-n",
+                "800",
+                "--seed",
+                "9",
+                "--invalid-rate",
+                "0.1",
+                "--plan",
+                "ecommerce-v2",
+            ],
+            capture_output=True,
+            timeout=60,
+            env={**os.environ, "PYTHONHASHSEED": hash_seed},
+            check=True,
+        )
+        outputs.append(result.stdout)
+
+    assert outputs[0] == outputs[1]
+    assert outputs[0].count(b"\n") == 800
