@@ -81,11 +81,13 @@ class SegmentConfig:
             )
         _check_unique(sources, path)
 
-        section = raw.get("segment") or {}
+        section = raw.get("segment")
+        section = {} if section is None else section
         where = f"{path}.segment"
         if not isinstance(section, dict):
             raise ConfigError("the segment section must be a mapping", path=where)
-        limits_raw = section.get("limits") or {}
+        limits_raw = section.get("limits")
+        limits_raw = {} if limits_raw is None else limits_raw
         if not isinstance(limits_raw, dict):
             raise ConfigError("'limits' must be a mapping", path=f"{where}.limits")
         limits = Limits(
