@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from typing import Any
 
 NAMESPACE = uuid.UUID("6b1c6f44-2f5e-4d0e-9a39-5e3f3c1a7a11")
@@ -268,6 +269,28 @@ def _opt_str(raw: dict[str, Any], key: str, path: str) -> str | None:
     return value
 
 
+def _opt_moment(raw: dict[str, Any], key: str, path: str) -> str | None:
+    """An ISO-8601 moment (YAML may already have parsed it) as UTC ``...Z``."""
+    value = raw.get(key)
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            value = None
+    elif isinstance(value, date) and not isinstance(value, datetime):
+        value = datetime(value.year, value.month, value.day)
+    if not isinstance(value, datetime):
+        _fail(
+            f"{key!r} must be an ISO-8601 date-time, got {raw[key]!r}", f"{path}.{key}"
+        )
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    moment = value.astimezone(UTC).isoformat(timespec="milliseconds")
+    return moment.replace("+00:00", "Z")
+
+
 def _int(
     raw: dict[str, Any], key: str, path: str, default: int | None = None, minimum=1
 ) -> int:
@@ -511,8 +534,8 @@ def _application(raw: Any, path: str) -> Application:
                     )
                     for i, g in enumerate(_list(item, "profile_groups", where))
                 ],
-                started_at=_opt_str(item, "started_at", where),
-                stopped_at=_opt_str(item, "stopped_at", where),
+                started_at=_opt_moment(item, "started_at", where),
+                stopped_at=_opt_moment(item, "stopped_at", where),
             )
         )
 
