@@ -316,3 +316,25 @@ def test_timestamps_out_of_range_are_dropped_not_a_crash(client, fields):
 
     assert response.status_code == 200
     assert stored(client)[0]["reasons"] == ["invalid_timestamp"]
+
+
+def test_messages_the_plan_forwards_are_stored_as_accepted(client, monkeypatch):
+    def enforce(message, source):
+        violation = {"type": "track", "event": "Violation Generated", "userId": "v"}
+        return protocols.Enforcement(
+            message=message,
+            blocked=True,
+            reason="unplanned",
+            forwarded=[violation, {"source": "other-app", "message": message}],
+        )
+
+    monkeypatch.setattr(ingest, "enforce", enforce)
+
+    client.post("/v1/track", json=track(), headers=basic())
+
+    rows = [(i["source"], i["status"], i["route"]) for i in stored(client)]
+    assert rows == [
+        ("demo-app", "blocked", "/v1/track"),
+        ("demo-app", "accepted", "protocols"),
+        ("other-app", "accepted", "protocols"),
+    ]

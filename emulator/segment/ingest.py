@@ -372,8 +372,8 @@ class Ingestor:
                 item.status = "blocked"
                 item.reasons = [enforcement.reason or "blocked"]
             for extra in enforcement.forwarded:
-                # TODO(contracts): agree on the shape; {"source", "message"} or a
-                # bare message stored under the same source.
+                # {"source", "message"}: a blocked message sent on to another
+                # source; a bare message ("Violation Generated") stays here.
                 if isinstance(extra.get("message"), dict) and "source" in extra:
                     forwarded.append((extra["source"], extra["message"]))
                 else:
