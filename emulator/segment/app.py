@@ -193,7 +193,10 @@ def _metrics() -> Response:
     """analytics.js telemetry: accepted and ignored, like Segment's own."""
     ingestor = _ingestor()
     submission = _submission(None, False, False)
-    request.get_data(cache=False)  # drain the body; its content is not used
+    # drain the body (bounded like any other); its content is not used
+    body.read_limited(
+        request.stream, request.content_length, ingestor.config.limits.request_bytes
+    )
     return _render(ingestor.record_metrics(submission))
 
 
