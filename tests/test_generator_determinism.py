@@ -95,3 +95,14 @@ def test_same_bytes_across_processes_and_hash_seeds():
 
     assert outputs[0] == outputs[1]
     assert outputs[0].count(b"\n") == 800
+
+
+def test_each_stream_of_a_factory_starts_from_the_beginning():
+    factory = EventFactory(12, users=15, invalid_rate=0.1, plan="video")
+    first = [event.message for event in factory.stream(300)]
+    second = [event.message for event in factory.stream(300)]
+
+    assert dumps(first) == dumps(second)
+    assert dumps(first) == dumps(
+        EventFactory(12, users=15, invalid_rate=0.1, plan="video").messages(300)
+    )

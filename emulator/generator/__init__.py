@@ -100,9 +100,38 @@ class EventFactory:
             from emulator.generator.plan import PlanConformer
 
             self.conformer = PlanConformer(plan, random.Random(f"seglike:{seed}:plan"))
+        self._start = self._snapshot()
+
+    def _snapshot(self) -> tuple:
+        rngs = [self.rng, self._negative_rng]
+        if self.conformer is not None:
+            rngs.append(self.conformer.rng)
+        users = [(u.registered, u.sessions, dict(u.state)) for u in self.users]
+        return [r.getstate() for r in rngs], users
+
+    def _rewind(self) -> None:
+        """Back to the state after construction: every stream starts the same."""
+        states, users = self._start
+        rngs = [self.rng, self._negative_rng]
+        if self.conformer is not None:
+            rngs.append(self.conformer.rng)
+            self.conformer._misses = 0
+        for rng, state in zip(rngs, states, strict=True):
+            rng.setstate(state)
+        for user, (registered, sessions, state) in zip(self.users, users, strict=True):
+            user.registered, user.sessions, user.state = (
+                registered,
+                sessions,
+                dict(state),
+            )
 
     def stream(self, count: int | None = None) -> Iterator[GeneratedEvent]:
-        """Yield *count* events (endless when None), in delivery order."""
+        """Yield *count* events (endless when None), in delivery order.
+
+        Each call starts again from the beginning, so two calls on one factory
+        give the same events; consume one stream before starting the next.
+        """
+        self._rewind()
         timelines = [self.journeys.timeline(user) for user in self.users]
         heap = []
         for index, timeline in enumerate(timelines):
