@@ -87,3 +87,37 @@ def test_generated_events_are_accepted_by_the_emulator(pytester):
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
 
     result.assert_outcomes(passed=1)
+
+
+def test_strict_mode_reports_tracking_plan_violations(pytester):
+    config = CONFIG.read_text().replace(
+        "write_key: seglike-demo-app-write-key-00001\n",
+        "write_key: seglike-demo-app-write-key-00001\n"
+        "    tracking_plan: ecommerce-v2\n",
+        1,
+    )
+    assert "tracking_plan: ecommerce-v2" in config
+    (pytester.path / "stack.yaml").write_text(config)
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.emulator_strict
+        def test_order_without_its_id(segment):
+            segment.client().track("fan-1", "Order Completed", {"revenue": 9.5})
+
+            segment.assert_received(event="Order Completed")  # accepted, yet...
+        """
+    )
+
+    result = pytester.runpytest_inprocess(
+        "-p", "no:cacheprovider", "--emulator-config", "stack.yaml"
+    )
+
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*ContractViolation: The traffic of this test breaks its contract*",
+            "*(missing) at $.properties.order_id*",
+        ]
+    )
