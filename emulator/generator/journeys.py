@@ -86,6 +86,7 @@ class Session:
         self.events: list[tuple[int, dict[str, Any]]] = []
         self.web = user.platform == "web"
         self.page_path = "/"
+        self.page_title = "Fan Zone"
         self.first_page = True
 
     def wait(self, low: float, high: float) -> None:
@@ -128,8 +129,6 @@ class Session:
             fields["search"] = search
             fields["url"] += search
         return fields
-
-    page_title = "Fan Zone"
 
     def track(
         self,
