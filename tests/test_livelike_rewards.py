@@ -429,3 +429,22 @@ def test_every_source_event_meets_its_contract(ll):
         assert validate_message(message, contract="livelike/source/event") == [], (
             message
         )
+
+
+@pytest.mark.parametrize(
+    ("window", "moves"),
+    [
+        ({"started_at": "2025-05-02T00:00:00Z"}, False),  # not started yet
+        ({"stopped_at": datetime(2025, 5, 1, 11, 0, tzinfo=UTC)}, False),  # over
+        ({"started_at": "2025-05-01", "stopped_at": "2025-05-02T00:00:00+02:00"}, True),
+    ],
+)
+def test_quests_only_move_inside_their_time_window(window, moves):
+    app = copy.deepcopy(SMALL_APP)
+    app["quests"][0].update(window)
+    ll = make_livelike(stack_config(app))
+    _freeze(ll, datetime(2025, 5, 1, 12, 0, tzinfo=UTC))
+
+    ll.send(event("Poll Voted"))
+
+    assert (ll.get("/api/v1/user-quests/")["count"] == 1) is moves
