@@ -192,3 +192,14 @@ def test_emulator_url_says_when_nothing_answers(pytester):
 
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*No emulator answers at 'http://127.0.0.1:9'*"])
+
+
+def test_emulator_url_refuses_to_be_shared_by_xdist_workers(pytester):
+    pytester.makepyfile("def test_remote(segment):\n    pass\n")
+
+    result = pytester.runpytest_subprocess(
+        "-n", "1", "-p", "no:cacheprovider", "--emulator-url=http://127.0.0.1:9"
+    )
+
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*cannot be shared by pytest-xdist workers*"])

@@ -31,10 +31,14 @@ from emulator.pytest_plugin.guard import (
     NetworkGuard,
     RealServiceBlocked,
 )
+from emulator.pytest_plugin.handles import ControlError, LiveLikeHandle, SegmentHandle
 from emulator.pytest_plugin.state import STATE_KEY, PluginState
 
 __all__ = [
+    "ControlError",
     "EmulatorError",
+    "LiveLikeHandle",
+    "SegmentHandle",
     "RealServiceBlocked",
     "ServerError",
     "emulator",

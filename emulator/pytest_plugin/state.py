@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import pytest
@@ -35,6 +36,12 @@ class PluginState:
             return self.session
 
         if url:
+            if os.environ.get("PYTEST_XDIST_WORKER"):
+                raise pytest.UsageError(
+                    f"--emulator-url {url} cannot be shared by pytest-xdist "
+                    "workers: each test resets the whole stack. Drop -n, or drop "
+                    "--emulator-url to give each worker its own in-process stack."
+                )
             self.session = EmulatorSession.connect(url, livelike_url, config_file)
         else:
             self.collector = ErrorCollector().install()
