@@ -37,6 +37,10 @@ _SERVER_FILTERS = ("type", "event", "userId", "anonymousId", "messageId", "sourc
 class ControlError(RuntimeError):
     """Raised when a control route of the emulator answers with an error."""
 
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
 
 class _Handle:
     def __init__(self, session: EmulatorSession, base_url: str) -> None:
@@ -75,7 +79,8 @@ class _Handle:
         if response.status_code >= 400:
             raise ControlError(
                 f"{response.request.method} {path} answered "
-                f"{response.status_code}: {response.text[:300]}"
+                f"{response.status_code}: {response.text[:300]}",
+                status=response.status_code,
             )
         return response.json() if response.content else None
 
@@ -376,7 +381,7 @@ class LiveLikeHandle(_Handle):
         try:
             return self._api(path)
         except ControlError as error:
-            if " 404:" in str(error):
+            if error.status == 404:
                 return None
             raise
 
