@@ -203,3 +203,48 @@ def test_emulator_url_refuses_to_be_shared_by_xdist_workers(pytester):
 
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*cannot be shared by pytest-xdist workers*"])
+
+
+def test_livelike_misses_show_balances_and_the_closest_rewards(pytester):
+    pytester.makepyfile(
+        """
+        def test_wrong_amount(segment, livelike):
+            segment.client().track("fan-0001", "Poll Voted", {"poll_id": "p1"})
+            livelike.assert_rewarded(user_id="fan-0001", amount=10)
+
+            livelike.assert_rewarded(user_id="fan-0001", amount=50, timeout=0)
+
+        def test_unknown_profile(segment, livelike):
+            livelike.assert_rewarded(user_id="nobody", item="Points", timeout=0)
+
+        def test_event_not_delivered(segment, livelike):
+            segment.client().track("fan-0001", "Poll Voted")
+            livelike.assert_received(event_name="Poll Voted")
+
+            livelike.assert_received(event_name="Quiz Answered", timeout=0)
+        """
+    )
+
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
+
+    result.assert_outcomes(failed=3)
+    result.stdout.fnmatch_lines(
+        [
+            '*Expected profile user_id="fan-0001" to be rewarded '
+            "(reward_item_amount=50) within 0s.",
+            "*Balances: {'Points': 10}",
+            "*Badges: []",
+            "*Nearest misses:",
+            "*- 10 Points for 'poll-voted'",
+            "*reward_item_amount: expected 50, got 10",
+        ]
+    )
+    result.stdout.fnmatch_lines(["*No such profile exists in LiveLike.*"])
+    result.stdout.fnmatch_lines(
+        [
+            '*Expected LiveLike to receive an event matching event_name="Quiz '
+            'Answered" within 0s; 1 event(s) received.',
+            "*- track 'Poll Voted' user='fan-0001'",
+            '*event_name: expected "Quiz Answered", got "Poll Voted"',
+        ]
+    )
