@@ -66,7 +66,7 @@ def test_points_survive_a_livelike_outage(segment, livelike, analytics):
     app.read_article("fan-0001", article_id="match-report")
     analytics.flush()
 
-    # Segment's delivery retries the 503s; the third attempt lands.
-    livelike.assert_rewarded(user_id="fan-0001", item="Points", amount=15)
+    # Segment's delivery retries the 503s with backoff; the third attempt lands.
+    livelike.assert_rewarded(user_id="fan-0001", item="Points", amount=15, timeout=30)
     [outage] = livelike.faults()
     assert outage["applied"] == 2
