@@ -66,19 +66,21 @@ def document_operations(service: str) -> set[tuple[str, str]]:
 def is_served(app, path: str, method: str) -> bool:
     """Whether *app* answers *method* on *path* with a route of its own.
 
-    Routing is asked first; aliases made outside the URL map (a trailing slash
-    tolerated by middleware) are asked for real, and only Werkzeug's own "no
-    such URL" or "method not allowed" answers count as not served.
+    Routing is asked first, with a number and a word for the path parameters
+    (routes may convert them); aliases made outside the URL map (a trailing
+    slash tolerated by middleware) are asked for real, and only Werkzeug's own
+    "no such URL" or "method not allowed" answers count as not served.
     """
-    concrete = path.replace("{}", "sample-id")
     adapter = app.url_map.bind("localhost")
-    try:
-        adapter.match(concrete, method=method.upper())
-        return True
-    except RequestRedirect:
-        return True
-    except (NotFound, MethodNotAllowed):
-        pass
+    for sample in ("1", "sample-id"):
+        concrete = path.replace("{}", sample)
+        try:
+            adapter.match(concrete, method=method.upper())
+            return True
+        except RequestRedirect:
+            return True
+        except (NotFound, MethodNotAllowed):
+            continue
 
     response = app.test_client().open(concrete, method=method.upper())
     body = response.get_json(silent=True) or {}
@@ -142,3 +144,11 @@ def test_every_operation_documents_its_responses(service):
     ]
 
     assert not missing, f"Operations without responses: {missing}"
+
+
+@pytest.mark.parametrize(
+    ("path", "method"),
+    [("/_emulator/no-such-route", "get"), ("/_emulator/health", "delete")],
+)
+def test_the_route_check_notices_a_phantom_operation(stack, path, method):
+    assert not is_served(stack.apps["segment"], path, method)
