@@ -58,7 +58,11 @@ def is_real_service(host: str | bytes | None) -> bool:
 
 
 class NetworkGuard:
-    """Patch name resolution and ``requests`` while installed; restore on removal."""
+    """Patch name resolution and ``requests`` while installed; restore on removal.
+
+    TODO(plugin): only this process is guarded; a child process (the Node SDK
+    test runs one) or a connection to a bare IP address goes through.
+    """
 
     def __init__(self, on_blocked: Callable[[RealServiceBlocked], None] | None = None):
         self.on_blocked = on_blocked

@@ -313,7 +313,11 @@ class LiveLikeHandle(_Handle):
     # -- what Segment delivered -----------------------------------------------
 
     def requests(self, path: str | None = None, status: int | None = None) -> list:
-        """Requests the service received, oldest first (``path`` is a substring)."""
+        """Requests the service received, oldest first (``path`` is a substring).
+
+        TODO(plugin): the log also holds the handle's own reads (balances,
+        transactions) because the service cannot tell them apart; filter by path.
+        """
         params: dict[str, Any] = {"limit": 1000}
         if path:
             params["path"] = path

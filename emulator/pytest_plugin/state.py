@@ -42,6 +42,8 @@ class PluginState:
                     "workers: each test resets the whole stack. Drop -n, or drop "
                     "--emulator-url to give each worker its own in-process stack."
                 )
+            # TODO(plugin): errors inside another process's threads cannot be
+            # collected; only the 500s its clients see tell of them.
             self.session = EmulatorSession.connect(url, livelike_url, config_file)
         else:
             self.collector = ErrorCollector().install()
