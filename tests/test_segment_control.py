@@ -284,3 +284,40 @@ def test_unicode_digits_and_bad_flags_are_a_400(client, query, name):
 
 def test_where_with_a_unicode_digit_segment_is_a_key(filled):
     assert stored(filled, where="properties.\u00b3:x") == []
+
+
+def test_reset_calls_the_hooks_of_other_components(client, app):
+    calls = []
+    app.extensions["seglike.reset"].append(
+        lambda source: calls.append(source) or {"deleted_deliveries": 3}
+    )
+
+    everything = client.post("/_emulator/reset").json
+    one = client.post("/_emulator/reset?source=demo-app").json
+
+    assert calls == [None, "demo-app"]
+    assert everything["deleted_deliveries"] == 3
+    assert one["source"] == "demo-app"
+
+
+def test_request_log_shows_what_each_request_got(client):
+    client.post("/v1/t", data=b"{oops", headers={**basic(), "X-Retry-Count": "2"})
+    send(client, track())
+
+    log = client.get("/_emulator/requests").json["items"]
+    failed = client.get("/_emulator/requests?status=400").json["items"]
+
+    assert [(r["route"], r["status"]) for r in log] == [
+        ("/v1/t", 400),
+        ("/v1/batch", 200),
+    ]
+    assert failed[0]["code"] == "invalid_json"
+    assert failed[0]["bodyPreview"] == "{oops"
+    assert failed[0]["retryCount"] == 2
+    assert failed[0]["writeKey"] == "segl****0001"
+    assert log[1]["messageCount"] == 1
+
+
+@pytest.mark.parametrize("query", ["status=999", "limit=0", "after=x"])
+def test_request_log_bad_filters_are_a_400(client, query):
+    assert client.get(f"/_emulator/requests?{query}").status_code == 400

@@ -52,7 +52,8 @@ def create_app(config: StackConfig, db: Database) -> Flask:
         fault_rules=faults.rules_from_config(config.raw, "segment"),
     )
     app.extensions["seglike.segment"] = Ingestor(config.segment, db)
-    app.extensions.setdefault("seglike.stats", [])
+    app.extensions.setdefault("seglike.stats", [])  # () -> dict merged into stats
+    app.extensions.setdefault("seglike.reset", [])  # (source) -> dict, on reset
     app.wsgi_app = PathTolerance(app.wsgi_app)
     db.ensure_schema()
 

@@ -94,6 +94,28 @@ def wait_for_messages():
     return jsonify(_page(query, found))
 
 
+@blueprint.get("/requests")
+def list_requests():
+    """Every request to a tracking route with its answer; 4xx bodies previewed."""
+    status = request.args.get("status")
+    limit = _integer("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+    found = messages.find_requests(
+        _ingestor().db,
+        route=request.args.get("route"),
+        status=_integer("status", 0, 100, 599) if status is not None else None,
+        source=request.args.get("source"),
+        after=_integer("after", 0, 0, MAX_INTEGER),
+        limit=limit,
+    )
+    return jsonify(
+        {
+            "items": found,
+            "count": len(found),
+            "next": found[-1]["id"] if found and len(found) >= limit else None,
+        }
+    )
+
+
 @blueprint.get("/stats")
 def stats():
     body = messages.stats(_ingestor().db)
@@ -123,7 +145,12 @@ def reset():
                 path="$.source",
             )
     deleted = messages.reset(_ingestor().db, source)
-    return jsonify({"reset": True, "source": source, "deleted_messages": deleted})
+    body = {"reset": True, "source": source, "deleted_messages": deleted}
+
+    # Components served by this server (the pipeline) reset their state too.
+    for extra in current_app.extensions.get("seglike.reset", []):
+        body.update(extra(source) or {})
+    return jsonify(body)
 
 
 def _find(db, query: MessageQuery, with_raw: bool) -> list:

@@ -393,6 +393,48 @@ def find_messages(
     return [_stored(row, with_raw) for row in rows]
 
 
+def find_requests(
+    db: Database,
+    *,
+    route: str | None = None,
+    status: int | None = None,
+    source: str | None = None,
+    after: int = 0,
+    limit: int = 100,
+) -> list[dict[str, Any]]:
+    """The request log, oldest first: what each HTTP request got, and why."""
+    clauses, params = ["id > ?"], [after]
+    for column, value in (("route", route), ("status", status), ("source", source)):
+        if value is not None:
+            clauses.append(f"{column} = ?")
+            params.append(value)
+    rows = db.query(
+        "SELECT * FROM segment_requests WHERE "
+        + " AND ".join(clauses)
+        + " ORDER BY id LIMIT ?",
+        (*params, limit),
+    )
+    return [
+        {
+            "id": row["id"],
+            "receivedAt": row["received_at"],
+            "method": row["method"],
+            "route": row["route"],
+            "source": row["source"],
+            "writeKey": row["write_key"],
+            "status": row["status"],
+            "code": row["code"],
+            "reasons": json.loads(row["reasons"]),
+            "bytes": row["bytes"],
+            "messageCount": row["message_count"],
+            "userAgent": row["user_agent"],
+            "retryCount": row["retry_count"],
+            "bodyPreview": row["body_preview"],
+        }
+        for row in rows
+    ]
+
+
 def stats(db: Database) -> dict[str, Any]:
     """Counts by status, reason and route, for ``GET /_emulator/stats``."""
     with db.reading() as conn:
