@@ -31,6 +31,9 @@ class ServiceServer:
             threads=threads,
             ident=f"seglike-{name}",
             clear_untrusted_proxy_headers=True,
+            # the select loop notices stop() within this time, even with a
+            # keep-alive connection open (waitress' default, 1 s, slows tests)
+            asyncore_loop_timeout=0.1,
             _start=True,
         )
         self._thread: threading.Thread | None = None
