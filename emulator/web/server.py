@@ -31,12 +31,10 @@ class ServiceServer:
             threads=threads,
             ident=f"seglike-{name}",
             clear_untrusted_proxy_headers=True,
-            # the select loop notices stop() within this time, even with a
-            # keep-alive connection open (waitress' default, 1 s, slows tests)
-            asyncore_loop_timeout=0.1,
             _start=True,
         )
         self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
 
     @property
     def host(self) -> str:
@@ -62,18 +60,33 @@ class ServiceServer:
         return self
 
     def _serve(self) -> None:
+        """waitress's loop, one select round at a time, so that stop() can end it.
+
+        Closing sockets from another thread does not wake a select() in
+        progress; stop() sets the flag and pulls waitress's trigger instead, and
+        the sockets are closed here, by the only thread that selects on them.
+        """
+        server = self._server
         try:
-            self._server.run()
-        except OSError:
-            # close() from another thread makes the select loop fail; that is a stop.
-            pass
+            while not self._stopping.is_set():
+                server.asyncore.loop(
+                    timeout=server.adj.asyncore_loop_timeout,
+                    map=server._map,
+                    use_poll=server.adj.asyncore_use_poll,
+                    count=1,
+                )
+        finally:
+            server.close()
+            # idle keep-alive connections would otherwise linger until timeout
+            for channel in list(server._map.values()):
+                channel.close()
 
     def stop(self, timeout: float = 5.0) -> None:
-        self._server.close()
-        # Idle keep-alive connections keep waitress's loop alive until they
-        # time out; closing them lets the loop end now.
-        for channel in list(self._server._map.values()):
-            channel.close()
-        if self._thread is not None:
+        self._stopping.set()
+        if self._thread is not None and self._thread.is_alive():
+            self._server.pull_trigger()
             self._thread.join(timeout)
+        elif self._thread is None:
+            self._server.close()
+        self._server.task_dispatcher.shutdown(timeout=timeout)
         log.info("server stopped service=%s", self.name)
