@@ -338,3 +338,25 @@ def test_messages_the_plan_forwards_are_stored_as_accepted(client, monkeypatch):
         ("demo-app", "accepted", "protocols"),
         ("other-app", "accepted", "protocols"),
     ]
+
+
+def test_a_repeated_blocked_message_is_a_duplicate_and_forwards_nothing(
+    client, monkeypatch
+):
+    def enforce(message, source):
+        violation = {"type": "track", "event": "Violation Generated", "userId": "v"}
+        return protocols.Enforcement(
+            message=message, blocked=True, reason="unplanned", forwarded=[violation]
+        )
+
+    monkeypatch.setattr(ingest, "enforce", enforce)
+
+    for _ in range(2):
+        client.post("/v1/track", json=track(messageId="once"), headers=basic())
+
+    rows = [(i["status"], i["route"]) for i in stored(client)]
+    assert rows == [
+        ("blocked", "/v1/track"),
+        ("accepted", "protocols"),
+        ("duplicate", "/v1/track"),
+    ]

@@ -69,6 +69,7 @@ class _Item:
     status: str = "accepted"
     reasons: list[str] = field(default_factory=list)
     violations: list[dict[str, Any]] = field(default_factory=list)
+    forwarded: list[tuple[str | None, dict[str, Any]]] = field(default_factory=list)
 
 
 class Ingestor:
@@ -118,9 +119,17 @@ class Ingestor:
             if item.reasons:
                 item.status = "dropped"
 
+        # The plan runs outside the store's lock; a duplicate's verdict is dropped.
+        self._enforce(source, items)
+
         with self.db.transaction() as conn:
             self._dedupe(conn, source, items, received_ms)
-            forwarded = self._enforce(source, items)
+            forwarded = [
+                extra
+                for item in items
+                if item.status != "duplicate"
+                for extra in item.forwarded
+            ]
             request = RequestRecord(
                 received_at=received_at,
                 received_ms=received_ms,
@@ -339,29 +348,29 @@ class Ingestor:
     ) -> None:
         """Mark repeats of a messageId accepted within the window as duplicates."""
         window = self.config.dedupe_window_seconds
-        candidates = [item for item in items if item.status == "accepted"]
+        candidates = [item for item in items if item.status in ("accepted", "blocked")]
         if not window or not candidates:
             return
 
         scope = source.name if self.config.dedupe_scope == "source" else None
         seen = messages.seen_message_ids(
             conn,
-            (item.message["messageId"] for item in candidates),
+            (item.message.get("messageId") for item in candidates),
             received_ms - window * 1000,
             scope,
         )
         for item in candidates:
-            message_id = item.message["messageId"]
+            message_id = item.message.get("messageId")
+            if message_id is None:
+                continue
             if message_id in seen:
                 item.status = "duplicate"
                 item.reasons = ["duplicate"]
+                item.violations = []
             seen.add(message_id)
 
-    def _enforce(
-        self, source: SourceConfig | None, items: list[_Item]
-    ) -> list[tuple[str | None, dict[str, Any]]]:
-        """Apply the source's tracking plan; returns the messages it forwards."""
-        forwarded: list[tuple[str | None, dict[str, Any]]] = []
+    def _enforce(self, source: SourceConfig | None, items: list[_Item]) -> None:
+        """Apply the source's tracking plan to the messages that passed the rules."""
         for item in items:
             if item.status != "accepted":
                 continue
@@ -375,10 +384,9 @@ class Ingestor:
                 # {"source", "message"}: a blocked message sent on to another
                 # source; a bare message ("Violation Generated") stays here.
                 if isinstance(extra.get("message"), dict) and "source" in extra:
-                    forwarded.append((extra["source"], extra["message"]))
+                    item.forwarded.append((extra["source"], extra["message"]))
                 else:
-                    forwarded.append((source.name if source else None, extra))
-        return forwarded
+                    item.forwarded.append((source.name if source else None, extra))
 
     def _row(
         self,
