@@ -58,6 +58,8 @@ def emulator(
         livelike_url=pytestconfig.getoption("emulator_livelike_url"),
         config_file=emulator_config_file,
         host=emulator_listen_address,
+        # pytester runs inside a worker inherit its environment, not its role.
+        xdist_worker=hasattr(pytestconfig, "workerinput"),
     )
     yield session
     state.close()

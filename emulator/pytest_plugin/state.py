@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 
 import pytest
@@ -29,6 +28,7 @@ class PluginState:
         livelike_url: str | None,
         config_file: str | Path | None,
         host: str,
+        xdist_worker: bool = False,
     ):
         from emulator.pytest_plugin.session import EmulatorSession
 
@@ -36,7 +36,7 @@ class PluginState:
             return self.session
 
         if url:
-            if os.environ.get("PYTEST_XDIST_WORKER"):
+            if xdist_worker:
                 raise pytest.UsageError(
                     f"--emulator-url {url} cannot be shared by pytest-xdist "
                     "workers: each test resets the whole stack. Drop -n, or drop "
