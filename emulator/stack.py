@@ -8,6 +8,7 @@ engine's outbox sends LiveLike source events back to the Segment service.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -52,6 +53,7 @@ class Stack:
         self.livelike: ServiceServer | None = None
         self.apps: dict[str, Flask] = {}
         self._workers: list = []
+        self._resetting = threading.Lock()
 
     @property
     def segment_url(self) -> str:
@@ -87,6 +89,7 @@ class Stack:
         self.apps = {"segment": segment_app, "livelike": livelike_app}
         for name, app in self.apps.items():  # `faults:` of the stack YAML
             faults.install_config_rules(app, self.config.raw, name)
+            self._install_stack_reset(app)
         self.livelike = ServiceServer(
             "livelike",
             livelike_app,
@@ -113,15 +116,33 @@ class Stack:
         gone. Segment's messages go before the pipeline's cursor, so that nothing
         old is delivered again.
         """
-        for worker in reversed(self._workers):
-            worker.stop()
+        with self._resetting:
+            for worker in reversed(self._workers):
+                worker.stop()
 
-        for reset_component in _component_resets():
-            reset_component(self.db)
-        self._clear_faults()
+            for reset_component in _component_resets():
+                reset_component(self.db)
+            self._clear_faults()
 
-        for worker in self._workers:
-            worker.start()
+            for worker in self._workers:
+                worker.start()
+
+    def _install_stack_reset(self, app: Flask) -> None:
+        """Serve :meth:`reset` as ``POST /_emulator/stack/reset`` on *app*.
+
+        Resetting each service over HTTP in turn races the loop between them (a
+        reward event sent back to Segment after Segment was cleared); this route
+        resets the whole stack at once, with its workers stopped.
+        """
+        from flask import jsonify
+
+        def reset_stack():
+            self.reset()
+            return jsonify({"reset": True, "scope": "stack"})
+
+        app.add_url_rule(
+            "/_emulator/stack/reset", "stack_reset", reset_stack, methods=["POST"]
+        )
 
     def _clear_faults(self) -> None:
         from emulator.web import faults

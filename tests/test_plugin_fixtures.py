@@ -77,7 +77,9 @@ def test_a_missed_expectation_shows_the_nearest_miss(outcome):
     outcome.stdout.fnmatch_lines(
         [
             '*Expected 1 message(s) matching event="Poll Voted", '
-            'properties={"choice": "B"}; found 0 after 0s (1 stored in this test).',
+            # The vote also earns points, and LiveLike's reward events may or may
+            # not be back in Segment yet: the count is not the point here.
+            'properties={"choice": "B"}; found 0 after 0s (* stored in this test).',
             "*Nearest misses:",
             "*- track 'Poll Voted' user='fan-1' messageId=*",
             '*properties.choice: expected "B", got "A"',

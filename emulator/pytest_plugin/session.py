@@ -113,6 +113,13 @@ class EmulatorSession:
             self.stack.reset()
             return
 
+        response = self.http.post(
+            f"{self.segment_url}/_emulator/stack/reset", timeout=10
+        )
+        if response.status_code == 200:
+            return
+
+        # Not a whole stack (e.g. services started apart): reset each in turn.
         for url in (self.segment_url, self.livelike_url):
             response = self.http.post(f"{url}/_emulator/reset", timeout=10)
             if response.status_code < 300:
