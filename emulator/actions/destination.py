@@ -20,6 +20,8 @@ from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+from emulator.actions import jsvalues
+
 log = logging.getLogger(__name__)
 
 USER_AGENT = "Segment (Actions)"
@@ -539,6 +541,16 @@ class OutgoingRequest:
     headers: dict[str, str]
     json: Any = None
     timeout: float = DEFAULT_TIMEOUT_SECONDS
+
+    def body_bytes(self) -> bytes | None:
+        """The body as Node's ``JSON.stringify`` writes it: compact, UTF-8.
+
+        Segment's request client serialises with JavaScript, so numbers such as
+        ``1e-7`` and non-ASCII text go on the wire the way it writes them.
+        """
+        if self.json is None:
+            return None
+        return jsvalues.stringify(self.json).encode()
 
     def as_dict(self) -> dict[str, Any]:
         return {

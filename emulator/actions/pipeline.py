@@ -260,7 +260,7 @@ class Pipeline:
                 request.method,
                 request.url,
                 headers=request.headers,
-                json=request.json,
+                data=request.body_bytes(),
                 timeout=request.timeout,
             )
         except requests.Timeout:
