@@ -7,7 +7,7 @@ ARGS   ?=
 
 .DEFAULT_GOAL := help
 
-.PHONY: help emulate test lint bench clean
+.PHONY: help emulate test lint bench browser clean
 
 help:  ## List the targets.
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-9s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -37,6 +37,17 @@ lint: $(VENV)/.installed-test  ## Check style with ruff.
 
 bench: $(VENV)/.installed-test  ## Run the benchmarks and print their figures.
 	$(BIN)/python -m bench $(ARGS)
+
+browser:  ## Install Debian's chromium for the browser test.
+	@if [ -x /usr/bin/chromium ]; then \
+		echo "chromium is installed: /usr/bin/chromium"; \
+	elif command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y chromium \
+			|| echo "apt-get could not install chromium; the browser test will be skipped."; \
+	else \
+		echo "Install Debian's chromium as root (apt-get install -y chromium);" \
+			"without it the browser test is skipped."; \
+	fi
 
 clean:  ## Remove the virtualenv, caches and the local store.
 	rm -rf $(VENV) .seglike .pytest_cache .ruff_cache dist build

@@ -5,15 +5,14 @@ npm installs the SDK once into ``tests/.node/`` (git-ignored) on first use.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 import requests
+from node_helpers import npm_install
 from segment_helpers import (  # noqa: F401  (fixtures)
     WRITE_KEY,
     app_fixture,
@@ -23,7 +22,6 @@ from segment_helpers import (  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.node
 
-NODE_DIR = Path(__file__).resolve().parent / ".node"
 PACKAGE = "@segment/analytics-node@3.1.0"
 
 SCRIPT = r"""
@@ -52,23 +50,8 @@ analytics.closeAndFlush({ timeout: 20000 }).then(() => {
 
 @pytest.fixture(name="node_sdk", scope="session")
 def node_sdk_fixture() -> Path:
-    """Install the SDK with npm once; the lock serialises parallel workers."""
-    if shutil.which("npm") is None or shutil.which("node") is None:
-        pytest.skip("node and npm are needed to run @segment/analytics-node")
-
-    NODE_DIR.mkdir(exist_ok=True)
-    installed = NODE_DIR / "node_modules" / "@segment" / "analytics-node"
-    with open(NODE_DIR / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not installed.is_dir():
-            subprocess.run(
-                ["npm", "install", "--no-audit", "--no-fund", "--prefix", ".", PACKAGE],
-                cwd=NODE_DIR,
-                check=True,
-                capture_output=True,
-                timeout=300,
-            )
-    return NODE_DIR
+    """Install the SDK with npm once (shared with the browser test's helper)."""
+    return npm_install(PACKAGE)
 
 
 def test_every_call_type_arrives_normalised(server, node_sdk, tmp_path):
