@@ -57,12 +57,31 @@ def load_config(path: str | Path | None = None) -> StackConfig:
     except yaml.YAMLError as error:
         raise ConfigError(f"not valid YAML: {error}", file=file) from None
 
+    if isinstance(raw, dict):
+        _anchor_plan_paths(raw, file.parent)
     try:
         config = parse_config(raw)
     except ConfigError as error:
         raise ConfigError(error.reason, path=error.path, file=file) from None
     config.file = file
     return config
+
+
+def _anchor_plan_paths(raw: dict[str, Any], folder: Path) -> None:
+    """Read a source's relative ``tracking_plan`` from the config file's folder.
+
+    A user writes paths relative to the file they are editing, not to wherever
+    ``seglike up`` happens to be started; shipped plan names are left alone.
+    """
+    for source in raw.get("sources") or []:
+        if not isinstance(source, dict):
+            continue
+        reference = source.get("tracking_plan")
+        if not isinstance(reference, str) or Path(reference).is_absolute():
+            continue
+        candidate = folder / reference
+        if candidate.is_file():
+            source["tracking_plan"] = str(candidate.resolve())
 
 
 def parse_config(raw: Any) -> StackConfig:

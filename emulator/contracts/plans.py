@@ -402,8 +402,8 @@ def shipped_plans() -> dict[str, Path]:
 def resolve_plan(reference: str | Path) -> Path:
     """A plan file path, or the name of a shipped plan, as a path to read.
 
-    TODO(contracts): a relative path is taken from the current directory; the
-    stack configuration does not yet pass its own folder down to the sources.
+    A relative path is read from the current directory; the stack configuration
+    anchors its sources' plan paths at its own folder before they get here.
     """
     path = Path(reference).expanduser()
     if path.is_file():
