@@ -42,7 +42,8 @@ browser:  ## Install Debian's chromium for the browser test.
 	@if [ -x /usr/bin/chromium ]; then \
 		echo "chromium is installed: /usr/bin/chromium"; \
 	elif command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y chromium \
+		{ apt-get update -qq && \
+		  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } \
 			|| echo "apt-get could not install chromium; the browser test will be skipped."; \
 	else \
 		echo "Install Debian's chromium as root (apt-get install -y chromium);" \
