@@ -8,9 +8,23 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import requests
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+running: list[subprocess.Popen] = []
+
+
+@pytest.fixture(autouse=True)
+def no_process_left_behind():
+    yield
+    while running:
+        process = running.pop()
+        if process.poll() is None:
+            process.kill()
+            process.wait()
 
 
 def start_up(tmp_path: Path, *args: str) -> tuple[subprocess.Popen, dict[str, str]]:
@@ -22,7 +36,10 @@ def start_up(tmp_path: Path, *args: str) -> tuple[subprocess.Popen, dict[str, st
         stderr=subprocess.DEVNULL,
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        # As a shell's background job: SIGINT ignored, which `up` must override.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
     )
+    running.append(process)
     banner: dict[str, str] = {}
     for line in process.stdout:
         words = line.split()

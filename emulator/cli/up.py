@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import signal
-import threading
 
 import click
 
@@ -73,12 +72,27 @@ def command(
         click.echo(f"Seeded {report.sent} demo events ({report.accepted} accepted).")
     click.echo("Ready. Press Ctrl-C to stop.")
 
-    stopping = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     try:
-        stopping.wait()
+        _wait_for_a_stop_signal()
     except KeyboardInterrupt:
         pass
     finally:
         stack.stop()
         click.echo("Stopped.")
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _wait_for_a_stop_signal() -> None:
+    """Block until SIGINT or SIGTERM, which both arrive as KeyboardInterrupt.
+
+    The handler raises instead of setting an Event: a handler that takes a lock
+    the main thread already holds (inside ``Event.wait``) deadlocks. SIGINT is
+    installed too, because a shell starting us in the background ignores it.
+    """
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
+    while True:
+        signal.pause()
