@@ -8,10 +8,10 @@ limit so a small gzip bomb cannot fill the memory.
 
 from __future__ import annotations
 
-import json
 import zlib
 from typing import IO, Any
 
+from emulator import jsontext
 from emulator.web.errors import APIError
 
 
@@ -68,48 +68,8 @@ def parse_json(data: bytes) -> Any:
             "The request body is empty; send a JSON object.", code="invalid_json"
         )
     try:
-        text = data.decode("utf-8")
-        value = json.loads(text, parse_constant=_reject_constant)
-    except UnicodeDecodeError as error:
+        return jsontext.loads(data)
+    except jsontext.JSONTextError as error:
         raise APIError(
-            f"The request body is not UTF-8: {error.reason} at byte {error.start}.",
-            code="invalid_json",
+            f"The request body is not valid JSON: {error}.", code="invalid_json"
         ) from None
-    except json.JSONDecodeError as error:
-        raise APIError(
-            f"The request body is not valid JSON: {error.msg} at line "
-            f"{error.lineno} column {error.colno}.",
-            code="invalid_json",
-        ) from None
-    except ValueError as error:
-        raise APIError(str(error), code="invalid_json") from None
-    except RecursionError:
-        raise APIError(
-            "The request body nests JSON too deeply.", code="invalid_json"
-        ) from None
-
-    if "\\ud" in text or "\\uD" in text:
-        value = _replace_lone_surrogates(value)
-    return value
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"The request body is not valid JSON: {name} is not a JSON value.")
-
-
-def _replace_lone_surrogates(value: Any) -> Any:
-    """``"\\ud800"`` is valid JSON but not Unicode; like Go, store U+FFFD."""
-    if isinstance(value, str):
-        if not any("\ud800" <= char <= "\udfff" for char in value):
-            return value
-        return "".join(
-            "\ufffd" if "\ud800" <= char <= "\udfff" else char for char in value
-        )
-    if isinstance(value, list):
-        return [_replace_lone_surrogates(item) for item in value]
-    if isinstance(value, dict):
-        return {
-            _replace_lone_surrogates(key): _replace_lone_surrogates(item)
-            for key, item in value.items()
-        }
-    return value
