@@ -102,3 +102,49 @@ def test_a_client_id_configured_twice_is_refused():
         LiveLikeConfig.from_dict({"applications": [SMALL_APP, SMALL_APP]})
 
     assert error.value.path == "$.livelike.applications[1].client_id"
+
+
+@pytest.mark.parametrize(
+    ("change", "path"),
+    [
+        (lambda s: s.update(sources=[]), "$.livelike.sources"),
+        (lambda s: s.update(source={"writekey": "k"}), "$.livelike.source.writekey"),
+        (
+            lambda s: s["applications"][0].update(webhooks={}),
+            "$.livelike.applications[0].webhooks",
+        ),
+        (
+            lambda s: s["applications"][0]["reward_items"][0].update(amount=1),
+            "$.livelike.applications[0].reward_items[0].amount",
+        ),
+        (
+            lambda s: s["applications"][0]["reward_tables"][0]["entries"][0].update(
+                points=10
+            ),
+            "$.livelike.applications[0].reward_tables[0].entries[0].points",
+        ),
+        (
+            lambda s: s["applications"][0]["reward_tables"][0]["entries"][2][
+                "reward_limit"
+            ].update(tz="UTC"),
+            "$.livelike.applications[0].reward_tables[0].entries[2].reward_limit.tz",
+        ),
+        (
+            lambda s: s["applications"][0]["quests"][0]["tasks"][0].update(target=3),
+            "$.livelike.applications[0].quests[0].tasks[0].target",
+        ),
+        (
+            lambda s: s["applications"][0]["profiles"][0].update(email="a@b.c"),
+            "$.livelike.applications[0].profiles[0].email",
+        ),
+    ],
+)
+def test_unknown_keys_are_refused_with_their_path_and_the_known_keys(change, path):
+    section = {"applications": [copy.deepcopy(SMALL_APP)]}
+    change(section)
+
+    with pytest.raises(ConfigError) as error:
+        LiveLikeConfig.from_dict(section)
+
+    assert error.value.path == path
+    assert "known keys are" in str(error.value)

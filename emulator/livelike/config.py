@@ -30,6 +30,60 @@ BUILT_IN_ACTIONS = (
 )
 
 
+# The keys each mapping of the section may have; anything else is a ConfigError.
+SECTION_KEYS = frozenset({"source", "applications", "faults"})
+SOURCE_KEYS = frozenset({"write_key", "batch_size", "max_backoff_seconds"})
+APPLICATION_KEYS = frozenset(
+    {
+        "client_id",
+        "name",
+        "producer_tokens",
+        "client_secret",
+        "default_program_id",
+        "auto_quest_processing",
+        "auto_claim_quest_rewards",
+        "webhook",
+        "reward_items",
+        "reward_actions",
+        "reward_tables",
+        "badges",
+        "quests",
+        "leaderboards",
+        "profile_groups",
+        "profiles",
+    }
+)
+ITEM_KEYS = frozenset({"id", "name"})
+ACTION_KEYS = frozenset({"id", "name", "key", "description"})
+TABLE_KEYS = frozenset({"id", "name", "program_ids", "entries"})
+ENTRY_KEYS = frozenset(
+    {"id", "action", "reward_item", "amount", "rate_limit", "reward_limit"}
+)
+LIMIT_KEYS = frozenset({"count", "per", "timezone"})
+BADGE_KEYS = frozenset(
+    {"id", "name", "description", "image_url", "reward_item", "threshold"}
+)
+GROUP_KEYS = frozenset({"id", "name", "segment_audience_id", "custom_id", "is_active"})
+QUEST_KEYS = frozenset(
+    {
+        "id",
+        "name",
+        "description",
+        "tasks",
+        "rewards",
+        "badges",
+        "profile_groups",
+        "started_at",
+        "stopped_at",
+    }
+)
+TASK_KEYS = frozenset({"id", "name", "action", "target_value", "increment"})
+QUEST_REWARD_KEYS = frozenset({"reward_item", "amount"})
+BOARD_KEYS = frozenset({"id", "name", "reward_item", "program_ids", "is_locked"})
+PROFILE_KEYS = frozenset({"id", "custom_id", "nickname"})
+WEBHOOK_KEYS = frozenset({"url", "secret"})
+
+
 def slugify(name: str) -> str:
     """Turn an event name into a reward action key: ``Poll Voted`` → ``poll-voted``."""
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
@@ -205,9 +259,11 @@ class LiveLikeConfig:
     def from_dict(cls, raw: dict[str, Any], path: str = "$.livelike") -> LiveLikeConfig:
         if not isinstance(raw, dict):
             _fail("the livelike section must be a mapping", path)
+        _known(raw, SECTION_KEYS, path)
 
         source_raw = raw.get("source") or {}
         _mapping(source_raw, f"{path}.source")
+        _known(source_raw, SOURCE_KEYS, f"{path}.source")
         source = SourceSettings(
             write_key=_opt_str(source_raw, "write_key", f"{path}.source"),
             batch_size=_int(source_raw, "batch_size", f"{path}.source", default=100),
@@ -244,6 +300,21 @@ def _mapping(value: Any, path: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         _fail(f"expected a mapping, got {value!r}", path)
     return value
+
+
+def _known(raw: dict[str, Any], known: frozenset[str], path: str) -> None:
+    """A misspelt key would otherwise be ignored and its setting silently lost."""
+    unknown = sorted(str(key) for key in raw if key not in known)
+    if unknown:
+        _fail(
+            f"unknown key {unknown[0]!r}; known keys are {sorted(known)}",
+            f"{path}.{unknown[0]}",
+        )
+
+
+def _entry(raw: Any, known: frozenset[str], path: str) -> dict[str, Any]:
+    _known(_mapping(raw, path), known, path)
+    return raw
 
 
 def _list(raw: dict[str, Any], key: str, path: str) -> list[Any]:
@@ -337,7 +408,7 @@ def _programs(raw: dict[str, Any], path: str, default: str) -> list[str]:
 def _limit(raw: Any, path: str) -> Limit | None:
     if raw is None:
         return None
-    _mapping(raw, path)
+    _entry(raw, LIMIT_KEYS, path)
     unit = raw.get("per")
     if unit not in LIMIT_UNITS:
         _fail(f"'per' must be one of {list(LIMIT_UNITS)}, got {unit!r}", f"{path}.per")
@@ -352,7 +423,7 @@ def _limit(raw: Any, path: str) -> Limit | None:
 
 
 def _application(raw: Any, path: str) -> Application:
-    _mapping(raw, path)
+    _entry(raw, APPLICATION_KEYS, path)
     client_id = _str(raw, "client_id", path)
     tokens = _list(raw, "producer_tokens", path)
     if not tokens or not all(isinstance(t, str) and t for t in tokens):
@@ -368,7 +439,7 @@ def _application(raw: Any, path: str) -> Application:
     items = []
     for index, item in enumerate(_list(raw, "reward_items", path)):
         where = f"{path}.reward_items[{index}]"
-        name = _str(_mapping(item, where), "name", where)
+        name = _str(_entry(item, ITEM_KEYS, where), "name", where)
         items.append(RewardItem(id=ident(item, "reward-item", name), name=name))
     item_ids = {i.name: i.id for i in items}
 
@@ -383,7 +454,7 @@ def _application(raw: Any, path: str) -> Application:
     ]
     for index, item in enumerate(_list(raw, "reward_actions", path)):
         where = f"{path}.reward_actions[{index}]"
-        name = _str(_mapping(item, where), "name", where)
+        name = _str(_entry(item, ACTION_KEYS, where), "name", where)
         key = item.get("key") or slugify(name)
         actions = [a for a in actions if a.key != key]
         actions.append(
@@ -399,11 +470,11 @@ def _application(raw: Any, path: str) -> Application:
     tables = []
     for index, item in enumerate(_list(raw, "reward_tables", path)):
         where = f"{path}.reward_tables[{index}]"
-        name = _str(_mapping(item, where), "name", where)
+        name = _str(_entry(item, TABLE_KEYS, where), "name", where)
         entries = []
         for e_index, entry in enumerate(_list(item, "entries", where)):
             e_where = f"{where}.entries[{e_index}]"
-            _mapping(entry, e_where)
+            _entry(entry, ENTRY_KEYS, e_where)
             action = _by_name(
                 action_keys, entry.get("action"), "reward action", f"{e_where}.action"
             )
@@ -438,7 +509,7 @@ def _application(raw: Any, path: str) -> Application:
     badges = []
     for index, item in enumerate(_list(raw, "badges", path)):
         where = f"{path}.badges[{index}]"
-        name = _str(_mapping(item, where), "name", where)
+        name = _str(_entry(item, BADGE_KEYS, where), "name", where)
         item_id = None
         threshold = None
         if item.get("reward_item") is not None:
@@ -463,7 +534,7 @@ def _application(raw: Any, path: str) -> Application:
     groups = []
     for index, item in enumerate(_list(raw, "profile_groups", path)):
         where = f"{path}.profile_groups[{index}]"
-        name = _str(_mapping(item, where), "name", where)
+        name = _str(_entry(item, GROUP_KEYS, where), "name", where)
         groups.append(
             ProfileGroup(
                 id=ident(item, "profile-group", name),
@@ -478,11 +549,11 @@ def _application(raw: Any, path: str) -> Application:
     quests = []
     for index, item in enumerate(_list(raw, "quests", path)):
         where = f"{path}.quests[{index}]"
-        name = _str(_mapping(item, where), "name", where)
+        name = _str(_entry(item, QUEST_KEYS, where), "name", where)
         tasks = []
         for t_index, task in enumerate(_list(item, "tasks", where)):
             t_where = f"{where}.tasks[{t_index}]"
-            t_name = _str(_mapping(task, t_where), "name", t_where)
+            t_name = _str(_entry(task, TASK_KEYS, t_where), "name", t_where)
             linked = None
             if task.get("action") is not None:
                 linked = _by_name(
@@ -504,7 +575,7 @@ def _application(raw: Any, path: str) -> Application:
         rewards = []
         for r_index, reward in enumerate(_list(item, "rewards", where)):
             r_where = f"{where}.rewards[{r_index}]"
-            _mapping(reward, r_where)
+            _entry(reward, QUEST_REWARD_KEYS, r_where)
             rewards.append(
                 QuestReward(
                     id=derived_id(client_id, "quest-reward", f"{name}/{r_index}"),
@@ -542,7 +613,7 @@ def _application(raw: Any, path: str) -> Application:
     boards = []
     for index, item in enumerate(_list(raw, "leaderboards", path)):
         where = f"{path}.leaderboards[{index}]"
-        name = _str(_mapping(item, where), "name", where)
+        name = _str(_entry(item, BOARD_KEYS, where), "name", where)
         boards.append(
             Leaderboard(
                 id=ident(item, "leaderboard", name),
@@ -561,7 +632,7 @@ def _application(raw: Any, path: str) -> Application:
     profiles = []
     for index, item in enumerate(_list(raw, "profiles", path)):
         where = f"{path}.profiles[{index}]"
-        _mapping(item, where)
+        _entry(item, PROFILE_KEYS, where)
         profile_id = _str(item, "id", where)
         try:
             uuid.UUID(profile_id)
@@ -578,7 +649,7 @@ def _application(raw: Any, path: str) -> Application:
     webhook = None
     if raw.get("webhook") is not None:
         where = f"{path}.webhook"
-        hook = _mapping(raw["webhook"], where)
+        hook = _entry(raw["webhook"], WEBHOOK_KEYS, where)
         webhook = Webhook(
             url=_str(hook, "url", where), secret=_str(hook, "secret", where)
         )
