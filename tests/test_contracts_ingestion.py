@@ -91,3 +91,46 @@ def test_a_planned_valid_event_is_accepted_untouched(client):
     assert item["status"] == "accepted"
     assert "protocols" not in item["message"].get("context", {})
     assert not item.get("violations")
+
+
+PLAN = """\
+name: Live Plan
+version: 3
+events:
+  Order Completed:
+    properties: {type: object, required: [order_id]}
+"""
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [b"\xff\xfe not utf-8 \x80", b"events: [", b"events: 7"],
+    ids=["not-utf8", "not-yaml", "not-a-plan"],
+)
+def test_a_plan_broken_while_running_keeps_the_last_good_one(tmp_path, caplog, broken):
+    plan = tmp_path / "live.yaml"
+    plan.write_text(PLAN)
+    raw = {
+        "sources": [
+            {
+                "name": "shop",
+                "write_key": KEY,
+                "tracking_plan": str(plan),
+                "protocols": {"unplanned_events": "block"},
+            }
+        ]
+    }
+    database = Database()
+    client = create_app(parse_config(raw), database).test_client()
+    plan.write_bytes(broken)
+
+    with caplog.at_level("WARNING", logger="emulator.contracts.plans"):
+        _post(client, _order())
+        _post(client, {**_order(), "event": "Order Finished"})
+    statuses = {item["message"]["event"]: item["status"] for item in _stored(client)}
+    database.close()
+
+    assert statuses == {"Order Completed": "accepted", "Order Finished": "blocked"}
+    warnings = [r for r in caplog.records if "keeping the last good" in r.message]
+    assert len(warnings) == 1  # once per change of the file, not per request
+    assert "plan=Live Plan version=3" in warnings[0].message

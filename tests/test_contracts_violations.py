@@ -141,3 +141,26 @@ def test_violation_to_dict_is_json_friendly():
         "schema_path": "",
         "expected": "",
     }
+
+
+@pytest.mark.parametrize(
+    ("message", "headline"),
+    [
+        (
+            {**TRACK, "event": "Order Finished"},
+            "The message breaks its contract against the tracking plan "
+            "'E-commerce v2' (version 1) (1 violation):",
+        ),
+        (
+            {**TRACK, "event": 3},
+            "The message breaks its contract against segment/track and the "
+            "tracking plan 'E-commerce v2' (version 1) (2 violations):",
+        ),
+    ],
+)
+def test_check_names_the_plan_that_raised(message, headline):
+    with pytest.raises(ContractViolation) as caught:
+        check(message, "segment/track", plan="ecommerce-v2")
+
+    assert str(caught.value).splitlines()[0] == headline
+    assert caught.value.plan is not None

@@ -48,10 +48,13 @@ class ContractViolation(AssertionError):
         *,
         contract: str | None = None,
         subject: str = "message",
+        plan: str | None = None,
     ) -> None:
         self.violations = list(violations)
         self.contract = contract
-        against = f" against {contract}" if contract else ""
+        self.plan = plan
+        names = [name for name in (contract, plan) if name]
+        against = f" against {' and '.join(names)}" if names else ""
         count = len(self.violations)
         noun = "violation" if count == 1 else "violations"
         lines = [f"The {subject} breaks its contract{against} ({count} {noun}):"]
@@ -92,9 +95,15 @@ def check(
     ``contract=None`` to check the plan alone.
     """
     violations = validate_message(message, contract) if contract else []
+    broken_contract = contract if violations else None
+    broken_plan = None
     if plan is not None:
         if not hasattr(plan, "check"):
             plan = load_plan(plan)
-        violations += plan.check(message).all
+        found = plan.check(message).all
+        if found:
+            violations += found
+            # Name what raised: the plan's own violations are not the contract's.
+            broken_plan = f"the tracking plan {plan.name!r} (version {plan.version})"
     if violations:
-        raise ContractViolation(violations, contract=contract or "the tracking plan")
+        raise ContractViolation(violations, contract=broken_contract, plan=broken_plan)

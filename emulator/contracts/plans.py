@@ -32,6 +32,7 @@ import itertools
 import json
 import logging
 import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ from urllib.parse import unquote, urldefrag
 
 import yaml
 
+from emulator import jsontext
 from emulator.contracts import schemas
 from emulator.contracts.validator import validate_with
 from emulator.contracts.violations import (
@@ -418,24 +420,39 @@ def resolve_plan(reference: str | Path) -> Path:
 
 
 def read_plan_file(path: Path) -> Any:
+    """The document of a plan file; anything unusable is a :class:`PlanError`."""
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except OSError as error:
         raise PlanError(f"cannot read the file: {error.strerror}", file=path) from None
+    if path.suffix == ".json":
+        try:
+            return jsontext.loads(data)
+        except jsontext.JSONTextError as error:
+            raise PlanError(f"not valid JSON: {_at(error)}", file=path) from None
     try:
-        if path.suffix == ".json":
-            return json.loads(text)
-        return yaml.safe_load(text)
-    except json.JSONDecodeError as error:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
         raise PlanError(
-            f"not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})",
-            file=path,
+            f"not UTF-8 text ({error.reason} at byte {error.start})", file=path
         ) from None
+    try:
+        return yaml.safe_load(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
         problem = getattr(error, "problem", None) or str(error)
         raise PlanError(f"not valid YAML: {problem}{where}", file=path) from None
+    except RecursionError:
+        raise PlanError(
+            "not usable YAML: mappings or lists are nested too deeply", file=path
+        ) from None
+
+
+def _at(error: jsontext.JSONTextError) -> str:
+    if error.line is None:
+        return error.reason
+    return f"{error.reason} (line {error.line}, column {error.column})"
 
 
 def load_plan(reference: str | Path) -> TrackingPlan:
@@ -444,16 +461,60 @@ def load_plan(reference: str | Path) -> TrackingPlan:
     return parse_plan(read_plan_file(path), file=path)
 
 
-_cache: dict[Path, tuple[float, TrackingPlan]] = {}
+_cache: dict[Path, tuple[tuple[int, int], TrackingPlan | PlanError]] = {}
+_last_good: dict[str, TrackingPlan] = {}
+_warned: dict[str, str] = {}
+_cache_lock = threading.Lock()
 
 
-def cached_plan(reference: str | Path) -> TrackingPlan:
-    """Like :func:`load_plan`, but compiled once and re-read when the file changes."""
-    path = resolve_plan(reference).resolve()
-    mtime = path.stat().st_mtime
-    hit = _cache.get(path)
-    if hit is not None and hit[0] == mtime:
-        return hit[1]
-    plan = load_plan(path)
-    _cache[path] = (mtime, plan)
+def cached_plan(reference: str | Path, *, keep_last_good: bool = False) -> TrackingPlan:
+    """Like :func:`load_plan`, but compiled once and re-read when the file changes.
+
+    With *keep_last_good* (ingestion at run time), a plan file that became
+    unreadable or invalid does not fail every request: the last plan compiled
+    from it stays in force and one warning per change of the file says why. A
+    plan that never compiled still raises, so the configuration catches it.
+    """
+    key = str(reference)
+    try:
+        plan = _current_plan(reference)
+    except PlanError as error:
+        with _cache_lock:
+            last = _last_good.get(key) if keep_last_good else None
+            if last is None:
+                raise
+            if _warned.get(key) != str(error):
+                _warned[key] = str(error)
+                log.warning(
+                    "tracking plan unusable, keeping the last good one plan=%s "
+                    "version=%s error=%s",
+                    last.name,
+                    last.version,
+                    error,
+                )
+        return last
+
+    with _cache_lock:
+        _last_good[key] = plan
+        _warned.pop(key, None)
     return plan
+
+
+def _current_plan(reference: str | Path) -> TrackingPlan:
+    path = resolve_plan(reference).resolve()
+    try:
+        status = path.stat()
+    except OSError as error:
+        raise PlanError(f"cannot read the file: {error.strerror}", file=path) from None
+    stamp = (status.st_mtime_ns, status.st_size)
+    hit = _cache.get(path)
+    if hit is None or hit[0] != stamp:
+        try:
+            found: TrackingPlan | PlanError = load_plan(path)
+        except PlanError as error:
+            found = error
+        hit = _cache[path] = (stamp, found)
+    if isinstance(hit[1], PlanError):
+        failed = hit[1]  # a fresh exception: re-raising one would grow its traceback
+        raise PlanError(failed.reason, path=failed.path, file=failed.file)
+    return hit[1]

@@ -189,7 +189,7 @@ def plan_for(source: Any) -> TrackingPlan | None:
     if isinstance(reference, TrackingPlan):
         return reference
     try:
-        return cached_plan(reference)
+        return cached_plan(reference, keep_last_good=True)
     except (PlanError, OSError) as error:
         log.warning("tracking plan unusable source=%s error=%s", _name(source), error)
         return None
