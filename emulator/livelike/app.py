@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Flask, Response, current_app, g, jsonify, request
 
+from emulator import jsontext
 from emulator.config import StackConfig
 from emulator.livelike import models
 from emulator.livelike.config import Application, LiveLikeConfig
@@ -91,12 +92,15 @@ def authenticate(client_id: str | None = None) -> Application:
 
 
 def json_body() -> Any:
-    body = request.get_json(force=True, silent=True)
-    if body is None and request.get_data(cache=True).strip() != b"null":
+    """The body read strictly: NaN, deep nesting or bad UTF-8 are a 400, not a 500."""
+    try:
+        return jsontext.loads(request.get_data(cache=True))
+    except jsontext.JSONTextError as error:
         raise APIError(
-            "The request body is not valid JSON.", code="invalid_json", path="$"
-        )
-    return body
+            f"The request body is not valid JSON: {error}.",
+            code="invalid_json",
+            path="$",
+        ) from None
 
 
 def bad_body(error: BodyError) -> APIError:

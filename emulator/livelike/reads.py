@@ -23,7 +23,10 @@ DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 
 
-def _int_arg(name: str, default: int, minimum: int, maximum: int | None = None) -> int:
+MAX_INT = 2**63 - 1  # what SQLite and LiveLike's own integers hold
+
+
+def _int_arg(name: str, default: int, minimum: int, maximum: int = MAX_INT) -> int:
     raw = request.args.get(name)
     if raw is None:
         return default
@@ -31,8 +34,8 @@ def _int_arg(name: str, default: int, minimum: int, maximum: int | None = None) 
         value = int(raw)
     except ValueError:
         value = None
-    if value is None or value < minimum or (maximum is not None and value > maximum):
-        bounds = f">= {minimum}" + (f" and <= {maximum}" if maximum else "")
+    if value is None or not minimum <= value <= maximum:
+        bounds = f">= {minimum} and <= {maximum}"
         raise APIError(
             f"Query parameter {name!r} must be an integer {bounds}, got {raw!r}.",
             code="invalid_query",
