@@ -193,3 +193,61 @@ def test_help_names_the_exit_codes():
 
     assert result.exit_code == 0
     assert "Exits 0 when every message is valid, 1 when any is invalid" in result.output
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "reason"),
+    [
+        (
+            json.dumps(GOOD) + '\n{"type": "track", "x": NaN}\n',
+            ":2:",
+            "NaN is not a JSON value",
+        ),
+        ('{"type": "track", "n": 1e999}', ":1:", "the number 1e999 is out of range"),
+        (
+            "[" * 100_000 + "]" * 100_000,
+            ":1:",
+            "arrays or objects are nested too deeply",
+        ),
+        ('{"n": ' + "9" * 5000 + "}", ":1:", "a number has too many digits to read"),
+        ('{\n  "type": "track",\n  "x": Infinity\n}\n', ":", "Infinity is not"),
+    ],
+    ids=["nan-line", "huge-float", "deep", "huge-int", "pretty-infinity"],
+)
+def test_what_ingestion_refuses_validate_refuses_too(tmp_path, text, where, reason):
+    path = _write(tmp_path, "in.json", text)
+
+    result = _run(path)
+
+    assert result.exit_code == 2, result.output
+    assert f"{path}{where} not JSON: {reason}" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_binary_input_exits_2_naming_the_line(tmp_path):
+    path = tmp_path / "bin.dat"
+    path.write_bytes(json.dumps(GOOD).encode() + b'\n{"a": "\xff\xfe"}\n')
+
+    result = _run(path)
+
+    assert result.exit_code == 2
+    assert f"{path}:2: not UTF-8 text: invalid start byte (column 8)" in result.output
+
+
+@pytest.mark.parametrize(
+    ("content", "text"),
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\xff", "not UTF-8 text (invalid start byte at byte 0)"),
+        (b"[" * 5000 + b"]" * 5000, "nested too deeply"),
+    ],
+)
+def test_an_unusable_plan_file_exits_2_with_one_line(tmp_path, content, text):
+    plan = tmp_path / "bin.dat"
+    plan.write_bytes(content)
+    path = _write(tmp_path, "ok.json", json.dumps(GOOD))
+
+    result = _run("--plan", plan, path)
+
+    assert result.exit_code == 2
+    assert text in result.output
+    assert "Traceback" not in result.output

@@ -284,3 +284,39 @@ def test_retry_after_values(header, seconds):
 
 def test_retry_after_http_date_in_the_past_is_zero():
     assert retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
+
+
+@pytest.mark.parametrize(
+    ("args", "text"),
+    [
+        (["--invalid-rate", "nan"], "'nan' is not a number between 0 and 1"),
+        (["-o", "/nonexistent/x"], "cannot write '/nonexistent/x': No such file"),
+        (["--labels", "/nonexistent/x"], "cannot write '/nonexistent/x': No such"),
+    ],
+)
+def test_generate_refuses_bad_options_in_one_line(args, text):
+    result = CliRunner().invoke(main, ["generate", "-n", "5", *args])
+
+    assert result.exit_code == 2, result.output
+    assert text in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_send_refuses_a_nan_invalid_rate():
+    result = CliRunner().invoke(
+        main, ["send", "--generate", "5", "--invalid-rate", "nan"]
+    )
+
+    assert result.exit_code == 2
+    assert "'nan' is not a number between 0 and 1" in result.output
+
+
+def test_generate_refuses_a_binary_plan_in_one_line(tmp_path):
+    plan = tmp_path / "bin.dat"
+    plan.write_bytes(b"\x89PNG\r\n\x1a\n\x00\xff")
+
+    result = CliRunner().invoke(main, ["generate", "-n", "5", "--plan", str(plan)])
+
+    assert result.exit_code == 1
+    assert "bin.dat: not UTF-8 text" in result.output
+    assert isinstance(result.exception, SystemExit)

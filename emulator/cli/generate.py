@@ -9,6 +9,7 @@ from typing import IO, Any
 
 import click
 
+from emulator.cli.options import Share
 from emulator.generator import EventFactory, LiveLikeIdentity, default_users
 from emulator.generator.plan import PlanError
 
@@ -69,7 +70,7 @@ def dump(message: dict[str, Any]) -> str:
 )
 @click.option(
     "--invalid-rate",
-    type=click.FloatRange(0.0, 1.0),
+    type=Share(),
     default=0.0,
     show_default=True,
     help="Share of labelled near-miss messages.",
@@ -115,10 +116,13 @@ def command(count, seed, plan_path, invalid_rate, users, output, labels, config_
         invalid_rate=invalid_rate,
         livelike=livelike_identities(config_path),
     )
-    out: IO[str] = sys.stdout
-    if output != "-":
-        out = open(output, "w", encoding="utf-8")  # noqa: SIM115
-    label_file = open(labels, "w", encoding="utf-8") if labels else None  # noqa: SIM115
+    out = _open_output(output, "--output") if output != "-" else sys.stdout
+    try:
+        label_file = _open_output(labels, "--labels") if labels else None
+    except click.BadParameter:
+        if out is not sys.stdout:
+            out.close()
+        raise
     try:
         for line, event in enumerate(factory.stream(count), start=1):
             out.write(dump(event.message) + "\n")
@@ -126,6 +130,8 @@ def command(count, seed, plan_path, invalid_rate, users, output, labels, config_
                 label_file.write(dump({"line": line, **event.expect.as_dict()}) + "\n")
     except PlanError as error:
         raise click.ClickException(str(error)) from None
+    except OSError as error:  # a full disk, a closed pipe
+        raise click.ClickException(f"Cannot write the events: {error}") from None
     finally:
         if out is not sys.stdout:
             out.close()
@@ -133,3 +139,13 @@ def command(count, seed, plan_path, invalid_rate, users, output, labels, config_
             out.flush()
         if label_file is not None:
             label_file.close()
+
+
+def _open_output(path: str, option: str) -> IO[str]:
+    """Open an output file before generating anything, so a bad path costs nothing."""
+    try:
+        return open(path, "w", encoding="utf-8")  # noqa: SIM115
+    except OSError as error:
+        raise click.BadParameter(
+            f"cannot write {path!r}: {error.strerror}.", param_hint=option
+        ) from None

@@ -33,6 +33,8 @@ from typing import IO, Any
 import click
 import requests
 
+from emulator.cli.options import Share
+
 log = logging.getLogger(__name__)
 
 DEFAULT_URL = "http://127.0.0.1:8088"
@@ -476,7 +478,7 @@ def _collect(done: set[Future], in_flight: dict[Future, int], bar) -> None:
 )
 @click.option(
     "--invalid-rate",
-    type=click.FloatRange(0.0, 1.0),
+    type=Share(),
     default=0.0,
     show_default=True,
     help="Near-miss share of --generate.",

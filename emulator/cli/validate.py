@@ -15,6 +15,8 @@ from typing import Any
 
 import click
 
+from emulator import jsontext
+
 AUTO_CONTRACT = "segment/accepted/message"
 
 
@@ -47,20 +49,37 @@ class Entry:
         return f"{self.file}{line}{label}"
 
 
-def parse_messages(text: str, name: str) -> list[Entry]:
-    """The messages of one input: a JSON document or NDJSON, one per line."""
+def parse_messages(text: str | bytes, name: str) -> list[Entry]:
+    """The messages of one input: a JSON document or NDJSON, one per line.
+
+    Read as strictly as ingestion reads a body (``emulator.jsontext``), so what
+    validate accepts is what the service accepts.
+    """
+    if isinstance(text, bytes):
+        text = _decode(text, name)
     if not text.strip():
         return []
     try:
-        document = json.loads(text)
-    except json.JSONDecodeError as whole:
+        document = jsontext.loads(text)
+    except jsontext.JSONTextError as whole:
         return _ndjson(text, name, whole)
     if isinstance(document, list):
         return [Entry(name, None, f"[{i}]", item) for i, item in enumerate(document)]
     return [Entry(name, 1 if "\n" not in text.strip() else None, "", document)]
 
 
-def _ndjson(text: str, name: str, whole: json.JSONDecodeError) -> list[Entry]:
+def _decode(data: bytes, name: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
+        raise InputError(
+            name, line, f"not UTF-8 text: {error.reason} (column {column})"
+        ) from None
+
+
+def _ndjson(text: str, name: str, whole: jsontext.JSONTextError) -> list[Entry]:
     entries = []
     first = None
     for number, line in enumerate(text.splitlines(), start=1):
@@ -68,11 +87,14 @@ def _ndjson(text: str, name: str, whole: json.JSONDecodeError) -> list[Entry]:
             continue
         first = first or number
         try:
-            value = json.loads(line)
-        except json.JSONDecodeError as error:
-            if number == first and whole.lineno > number:
+            value = jsontext.loads(line)
+        except jsontext.JSONTextError as error:
+            if number == first and whole.line is None and error.line is not None:
+                # One JSON document spread over lines, unusable as a whole.
+                raise InputError(name, None, _not_json(whole)) from None
+            if number == first and whole.line is not None and whole.line > number:
                 # One JSON document spread over lines, broken further down.
-                raise InputError(name, whole.lineno, _not_json(whole)) from None
+                raise InputError(name, whole.line, _not_json(whole)) from None
             raise InputError(name, number, _not_json(error)) from None
         if isinstance(value, list):
             entries += [
@@ -83,8 +105,9 @@ def _ndjson(text: str, name: str, whole: json.JSONDecodeError) -> list[Entry]:
     return entries
 
 
-def _not_json(error: json.JSONDecodeError) -> str:
-    return f"not JSON: {error.msg} (column {error.colno})"
+def _not_json(error: jsontext.JSONTextError) -> str:
+    column = f" (column {error.column})" if error.column is not None else ""
+    return f"not JSON: {error.reason}{column}"
 
 
 def _unpack(entries: list[Entry]) -> list[Entry]:
@@ -102,18 +125,19 @@ def _unpack(entries: list[Entry]) -> list[Entry]:
     return out
 
 
-def _read(name: str) -> str:
+def _read(name: str) -> bytes:
     if name == "-":
-        return sys.stdin.read()
+        stdin = sys.stdin
+        if hasattr(stdin, "buffer"):
+            return stdin.buffer.read()
+        return stdin.read().encode("utf-8", "surrogateescape")
     try:
-        with open(name, encoding="utf-8") as handle:
+        with open(name, "rb") as handle:
             return handle.read()
     except OSError as error:
         raise InputError(
             name, None, f"cannot read the file: {error.strerror}"
         ) from None
-    except UnicodeDecodeError as error:
-        raise InputError(name, None, f"not UTF-8 text: {error.reason}") from None
 
 
 def _title(message: Any) -> str:
