@@ -119,6 +119,11 @@ def test_rules_are_listed_deleted_and_cleared(ll):
         ({"status": 500, "drop": True}, "$.drop"),
         ({"status": 500, "colour": "red"}, "$.colour"),
         ({"status": 500, "times": 0}, "$.times"),
+        ({"delay_ms": 30_001}, "$.delay_ms"),
+        ({"delay_ms": 120_000, "status": 503}, "$.delay_ms"),
+        ({"status": 500, "id": "a/b"}, "$.id"),
+        ({"status": 500, "id": "a b"}, "$.id"),
+        ({"status": 500, "id": 7}, "$.id"),
     ],
 )
 def test_bad_rules_get_400_with_the_path(ll, rule, path):
@@ -240,8 +245,8 @@ def test_stack_yaml_faults_apply_to_both_services_and_deliveries_recover():
         stack.stop()
 
     assert first.status_code == 503
-    # faulted requests never reach the app, so only the third attempt is logged
-    assert statuses == [202]
+    # faulted requests are recorded too, with the rule that answered them
+    assert statuses == [503, 503, 202]
     assert balance == 10
 
 
@@ -260,3 +265,73 @@ def test_a_bad_fault_in_the_stack_yaml_fails_at_load_with_file_and_path(tmp_path
 
     assert error.value.path == "$.faults.livelike[0].drop"
     assert error.value.file == file
+
+
+def test_a_delay_over_the_cap_says_why(ll):
+    response = ll.client.post("/_emulator/faults", json={"delay_ms": 120_000})
+
+    assert response.status_code == 400
+    assert "at most 30000" in response.get_json()["message"]
+
+
+def test_a_rule_with_a_dotted_id_is_deleted_alone(ll):
+    _add(ll, id="slow.v1-batch_2", path="/v1/batch", status=500)
+    _add(ll, id="other", path="/v1/track", status=500)
+
+    response = ll.client.delete("/_emulator/faults/slow.v1-batch_2")
+
+    assert response.status_code == 204
+    left = ll.client.get("/_emulator/faults").get_json()["faults"]
+    assert [rule["id"] for rule in left] == ["other"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"[" * 100_000 + b"]" * 100_000, b'{"status": 500, "probability": NaN}', b"{"],
+)
+def test_a_fault_body_that_is_not_strict_json_is_a_400(ll, body):
+    response = ll.client.post(
+        "/_emulator/faults", data=body, headers={"Content-Type": "application/json"}
+    )
+
+    assert response.status_code == 400
+    assert response.get_json()["code"] == "invalid_json"
+    assert ll.client.get("/_emulator/faults").get_json()["faults"] == []
+
+
+@pytest.mark.parametrize(
+    ("raw", "path"),
+    [
+        ({"faults": [1, 2]}, "$.faults"),
+        ({"faults": "segment"}, "$.faults"),
+        ({"faults": {"segmnt": []}}, "$.faults.segmnt"),
+    ],
+)
+def test_a_faults_section_of_the_wrong_shape_is_a_config_error(raw, path):
+    with pytest.raises(ConfigError) as error:
+        faults.rules_from_config(raw, "livelike")
+
+    assert error.value.path == path
+
+
+def test_a_request_answered_by_a_rule_is_recorded_with_the_rule(ll):
+    _add(ll, id="five-oh-three", path="*/segment-events/", status=503, times=1)
+
+    ll.client.post(EVENTS, json={"events": [event()]}, headers=AUTH)
+    ll.client.post(EVENTS, json={"events": [event()]}, headers=AUTH)
+
+    logged = ll.client.get("/_emulator/requests").get_json()["requests"]
+    assert [(r["status"], r["fault_rule"]) for r in logged] == [
+        (503, "five-oh-three"),
+        (202, None),
+    ]
+
+
+def test_a_dropped_request_is_recorded_with_the_rule_and_no_status(ll, server):
+    _add(ll, id="cut", path=VALIDATE, drop=True, times=1)
+
+    with pytest.raises(requests.ConnectionError):
+        requests.get(server.url + VALIDATE, headers=AUTH, timeout=5)
+
+    logged = ll.client.get("/_emulator/requests").get_json()["requests"]
+    assert [(r["status"], r["fault_rule"]) for r in logged] == [(None, "cut")]

@@ -51,6 +51,7 @@ def create_app(config: StackConfig, db: Database) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
 
     db.ensure_schema()
+    models.upgrade_schema(db)
     models.seed_profiles(db, livelike.applications)
     app.extensions[EXTENSION] = RewardsEngine(livelike, db)
     app.extensions["seglike.db"] = db
@@ -167,14 +168,16 @@ def _install_request_log(app: Flask, db: Database) -> None:
             body = request.get_data(cache=True, as_text=True) or None
         except Exception:  # an unreadable body is still a received request
             body = None
+        status = 0 if g.get("fault_dropped") else response.status_code
         try:
             models.record_request(
                 db,
                 method=request.method,
                 path=request.path,
                 client_id=client_id,
-                status=response.status_code,
+                status=status,
                 body=body,
+                fault_rule=g.get("fault_rule"),
             )
         except Exception:
             log.exception("request log failed path=%s", request.path)

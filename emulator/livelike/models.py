@@ -17,6 +17,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from emulator import jsontext
 from emulator.store.database import Database, register_schema
 
 log = logging.getLogger(__name__)
@@ -139,7 +140,8 @@ CREATE TABLE IF NOT EXISTS ll_request (
     path TEXT NOT NULL,
     client_id TEXT,
     status INTEGER NOT NULL,
-    body TEXT
+    body TEXT,
+    fault_rule TEXT
 );
 CREATE TABLE IF NOT EXISTS ll_outbox (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -152,13 +154,31 @@ CREATE TABLE IF NOT EXISTS ll_outbox (
     next_attempt_ts REAL NOT NULL DEFAULT 0,
     delivered_at TEXT,
     last_status INTEGER,
-    last_error TEXT
+    last_error TEXT,
+    failed_at TEXT
 );
 CREATE INDEX IF NOT EXISTS ll_outbox_pending
     ON ll_outbox (delivered_at, next_attempt_ts);
 """
 
 register_schema("livelike", SCHEMA)
+
+# Columns added after the first release; a store file made before gets them.
+ADDED_COLUMNS = (
+    ("ll_request", "fault_rule", "TEXT"),
+    ("ll_outbox", "failed_at", "TEXT"),
+)
+
+
+def upgrade_schema(db: Database) -> None:
+    """Add the columns an older store file lacks (``CREATE IF NOT EXISTS`` won't)."""
+    with db.transaction() as conn:
+        for table, column, kind in ADDED_COLUMNS:
+            have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+            if column not in have:
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+                log.info("store upgraded table=%s column=%s", table, column)
+
 
 STATE_TABLES = (
     "ll_reward_action",
@@ -311,12 +331,14 @@ def record_request(
     client_id: str | None,
     status: int,
     body: str | None,
+    fault_rule: str | None = None,
 ) -> None:
+    """Keep one request; *status* 0 means a fault rule dropped the connection."""
     with db.transaction() as conn:
         conn.execute(
             "INSERT INTO ll_request (received_at, method, path, client_id, status,"
-            " body) VALUES (?, ?, ?, ?, ?, ?)",
-            (iso(datetime.now(UTC)), method, path, client_id, status, body),
+            " body, fault_rule) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (iso(datetime.now(UTC)), method, path, client_id, status, body, fault_rule),
         )
 
 
@@ -348,8 +370,8 @@ def received_requests(
 
 def _request_dict(row: sqlite3.Row) -> dict[str, Any]:
     try:
-        body = json.loads(row["body"]) if row["body"] else None
-    except ValueError:
+        body = jsontext.loads(row["body"]) if row["body"] else None
+    except jsontext.JSONTextError:  # kept as received: it was refused for it
         body = row["body"]
     return {
         "seq": row["seq"],
@@ -357,8 +379,9 @@ def _request_dict(row: sqlite3.Row) -> dict[str, Any]:
         "method": row["method"],
         "path": row["path"],
         "client_id": row["client_id"],
-        "status": row["status"],
+        "status": row["status"] or None,
         "body": body,
+        "fault_rule": row["fault_rule"],
     }
 
 

@@ -61,6 +61,7 @@ class SourceSender:
 
     def start(self) -> None:
         self.db.ensure_schema()
+        models.upgrade_schema(self.db)
         self._stop.clear()
         self._session = requests.Session()  # a stopped sender closed the old one
         self._session.headers["User-Agent"] = USER_AGENT

@@ -18,17 +18,18 @@ thread and holds no lock, so other requests go on.
 from __future__ import annotations
 
 import fnmatch
-import json
 import logging
 import random
+import re
 import threading
 import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 
+from emulator import jsontext
 from emulator.web.errors import APIError
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,13 @@ log = logging.getLogger(__name__)
 EXTENSION = "seglike.faults"
 CONTROL_PREFIX = "/_emulator/"
 METHODS = ("*", "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
-MAX_DELAY_MS = 120_000
+# A delay holds one of the server's threads for its whole length; past 30 s it
+# stops being "a slow service" and starts starving everything else.
+MAX_DELAY_MS = 30_000
+RULE_ID = re.compile(r"[A-Za-z0-9_.-]{1,100}")
+SERVICES = ("segment", "livelike")
+# The rule a request was answered by, from the middleware to the Flask hook.
+ENVIRON_KEY = "seglike.fault_rule"
 
 try:  # waitress closes the socket, writing nothing, when the app raises this
     from waitress.channel import ClientDisconnected as _Disconnect
@@ -164,8 +171,19 @@ def parse_rule(spec: Any, path: str = "$", origin: str = "api") -> FaultRule:
             f"{path}.probability",
         )
     rule_id = spec.get("id") or f"fault-{uuid.uuid4().hex[:8]}"
-    if not isinstance(rule_id, str):
-        raise FaultSpecError(f"'id' must be a string, got {rule_id!r}", f"{path}.id")
+    if not isinstance(rule_id, str) or not RULE_ID.fullmatch(rule_id):
+        raise FaultSpecError(
+            "'id' must be 1 to 100 letters, digits, '_', '.' or '-' (it is part of"
+            f" the rule's URL), got {rule_id!r}",
+            f"{path}.id",
+        )
+    delay = spec.get("delay_ms")
+    if isinstance(delay, int) and not isinstance(delay, bool) and delay > MAX_DELAY_MS:
+        raise FaultSpecError(
+            f"'delay_ms' is at most {MAX_DELAY_MS} (a delay holds a server thread"
+            f" for its whole length), got {delay!r}",
+            f"{path}.delay_ms",
+        )
 
     rule = FaultRule(
         id=rule_id,
@@ -204,7 +222,19 @@ def rules_from_config(raw: Any, service: str) -> list[FaultRule]:
         return []
     found: list[tuple[Any, str]] = []
     top = raw.get("faults") or {}
-    if isinstance(top, dict) and top.get(service) is not None:
+    if not isinstance(top, dict):
+        raise ConfigError(
+            "faults must be a mapping of service name to a list of rules"
+            f" (segment: [...], livelike: [...]), got {top!r}",
+            path="$.faults",
+        )
+    unknown = sorted(str(key) for key in top if key not in SERVICES)
+    if unknown:
+        raise ConfigError(
+            f"unknown service {unknown[0]!r}; faults apply to {list(SERVICES)}",
+            path=f"$.faults.{unknown[0]}",
+        )
+    if top.get(service) is not None:
         found.append((top[service], f"$.faults.{service}"))
     section = raw.get(service)
     if isinstance(section, dict) and section.get("faults") is not None:
@@ -297,35 +327,52 @@ class FaultMiddleware:
         )
         if rule.delay_ms:
             time.sleep(rule.delay_ms / 1000)  # this request's thread only
-        if rule.drop:
-            raise DroppedConnection(f"fault rule {rule.id} dropped the connection")
-        if rule.status is None:
+        if rule.status is None and not rule.drop:
             return self.wsgi_app(environ, start_response)
 
-        body = json.dumps(
-            {
-                "code": "fault_injected",
-                "message": f"Fault rule {rule.id!r} answered {rule.status}.",
-            }
-        ).encode()
-        headers = [
-            ("Content-Type", "application/json"),
-            ("Content-Length", str(len(body))),
-            ("X-Emulator-Fault", rule.id),
-        ]
-        if rule.retry_after is not None:
-            headers.append(("Retry-After", str(rule.retry_after)))
-        start_response(f"{rule.status} {_reason(rule.status)}", headers)
-        return [body]
+        # The app answers (see _answer_fault) so its hooks record the request.
+        environ[ENVIRON_KEY] = rule
+        if not rule.drop:
+            return self.wsgi_app(environ, start_response)
+        _discard(self.wsgi_app(environ, lambda *args: lambda data: None))
+        raise DroppedConnection(f"fault rule {rule.id} dropped the connection")
 
 
-def _reason(status: int) -> str:
-    from http import HTTPStatus
-
+def _discard(result) -> None:
+    """Run a response to its end (closing it runs the app's teardown), unsent."""
     try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "Fault"
+        for _chunk in result:
+            pass
+    finally:
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()
+
+
+def _answer_fault() -> Response | None:
+    """Answer for the rule the middleware chose; ``g.fault_rule`` names it.
+
+    Runs before the service's own hooks and views, so nothing of the request is
+    processed, while the service's ``after_request`` hooks still see it.
+    """
+    rule: FaultRule | None = request.environ.get(ENVIRON_KEY)
+    if rule is None:
+        return None
+    g.fault_rule = rule.id
+    if rule.drop:
+        g.fault_dropped = True
+        return Response(status=499)  # never sent: the connection is dropped
+    response = jsonify(
+        {
+            "code": "fault_injected",
+            "message": f"Fault rule {rule.id!r} answered {rule.status}.",
+        }
+    )
+    response.status_code = rule.status
+    response.headers["X-Emulator-Fault"] = rule.id
+    if rule.retry_after is not None:
+        response.headers["Retry-After"] = str(rule.retry_after)
+    return response
 
 
 def init_app(app: Flask, service: str, rules: list) -> None:
@@ -339,6 +386,7 @@ def init_app(app: Flask, service: str, rules: list) -> None:
     )
     app.extensions[EXTENSION] = registry
     app.wsgi_app = FaultMiddleware(app.wsgi_app, registry)
+    app.before_request(_answer_fault)
     app.register_blueprint(_control_blueprint())
 
 
@@ -365,7 +413,14 @@ def _control_blueprint() -> Blueprint:
 
     @control.post("")
     def add_fault():
-        body = request.get_json(force=True, silent=True)
+        try:
+            body = jsontext.loads(request.get_data(cache=True))
+        except jsontext.JSONTextError as error:
+            raise APIError(
+                f"The request body is not valid JSON: {error}.",
+                code="invalid_json",
+                path="$",
+            ) from None
         specs = body if isinstance(body, list) else [body]
         try:
             rules = [
