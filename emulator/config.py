@@ -54,6 +54,12 @@ def load_config(path: str | Path | None = None) -> StackConfig:
         raise ConfigError(
             f"cannot read the file: {error.strerror}", file=file
         ) from None
+    except UnicodeDecodeError as error:
+        raise ConfigError(
+            f"not UTF-8 text ({error.reason} at byte {error.start})", file=file
+        ) from None
+    except RecursionError:
+        raise ConfigError("not usable YAML: nested too deeply", file=file) from None
     except yaml.YAMLError as error:
         raise ConfigError(f"not valid YAML: {error}", file=file) from None
 
@@ -86,7 +92,7 @@ def _anchor_plan_paths(raw: dict[str, Any], folder: Path) -> None:
 
 def parse_config(raw: Any) -> StackConfig:
     """Parse an already-loaded configuration mapping."""
-    from emulator.actions.config import parse_destinations
+    from emulator.actions.config import DeliverySettings, parse_destinations
     from emulator.livelike.config import LiveLikeConfig
     from emulator.segment.config import SegmentConfig
     from emulator.web.faults import rules_from_config
@@ -102,6 +108,7 @@ def parse_config(raw: Any) -> StackConfig:
         for index, source in enumerate(segment.sources)
     }
     livelike = LiveLikeConfig.from_dict(raw.get("livelike") or {}, path="$.livelike")
+    DeliverySettings.from_dict(raw.get("delivery"))  # a bad value fails at load time
     for service in ("segment", "livelike"):  # a bad fault rule fails at load time
         rules_from_config(raw, service)
     return StackConfig(

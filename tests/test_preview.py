@@ -158,6 +158,6 @@ def test_cli_reads_a_file_with_a_config_and_source(tmp_path):
 def test_cli_errors_are_one_sentence(args, stdin, message):
     result = cli(*args, stdin=stdin)
 
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # unusable input, as seglike validate
     assert message in result.output
     assert "Traceback" not in result.output

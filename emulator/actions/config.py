@@ -11,6 +11,7 @@ JSON path of the bad value, not at the first event.
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,6 +64,10 @@ class DestinationConfig:
         return get_destination(self.destination)
 
 
+# counted delivery settings and their largest sensible value
+_COUNTS = {"max_attempts": 1000, "read_batch": 10000}
+
+
 @dataclass(frozen=True)
 class DeliverySettings:
     """Retry timing of the delivery worker (Segment's values by default).
@@ -96,16 +101,21 @@ class DeliverySettings:
                     f"unknown delivery setting {key!r} (known: {known})",
                     path=f"{path}.{key}",
                 )
+            counted = key in _COUNTS
             if (
                 isinstance(value, bool)
                 or not isinstance(value, int | float)
+                or not math.isfinite(value)
                 or value <= 0
+                or (counted and (not float(value).is_integer() or value > _COUNTS[key]))
             ):
+                what = "a positive number"
+                if counted:
+                    what += f" (a whole number up to {_COUNTS[key]})"
                 raise ConfigError(
-                    f"{key} must be a positive number, not {value!r}",
-                    path=f"{path}.{key}",
+                    f"{key} must be {what}, not {value!r}", path=f"{path}.{key}"
                 )
-            values[key] = int(value) if key in ("max_attempts", "read_batch") else value
+            values[key] = int(value) if counted else float(value)
         return cls(**values)
 
 
@@ -271,8 +281,11 @@ def _check_fql(subscribe: Any, path: str) -> None:
     try:
         fql.parse(subscribe)
     except fql.FqlError as error:
+        detail = f" ({error.detail})" if error.detail else ""
         raise ConfigError(
-            f"invalid subscription {subscribe!r}: {error}", path=path
+            f"invalid subscription {subscribe!r}; the real service reports"
+            f" 'Invalid subscription : {error.message}'{detail}",
+            path=path,
         ) from None
 
 

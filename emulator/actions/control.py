@@ -8,6 +8,7 @@ per destination and action into the Segment service's ``/_emulator/stats``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +19,8 @@ from emulator.store import Database
 from emulator.web.errors import APIError
 
 MAX_LIMIT = 1000
+MAX_ID = 2**63 - 1  # SQLite's largest integer; no row id is larger
+_INTEGER = re.compile(r"-?[0-9]{1,40}")
 
 # query parameter -> column filter of deliveries.list_deliveries
 _QUERY_FILTERS = {
@@ -45,7 +48,7 @@ def create_blueprint(db: Database) -> Blueprint:
                 f"{', '.join(deliveries.STATUSES)}.",
                 code="invalid_filter",
             )
-        after = _int_arg("cursor", 0, minimum=0)
+        after = _int_arg("cursor", 0, minimum=0, maximum=MAX_ID)
         limit = _int_arg("limit", 100, minimum=1, maximum=MAX_LIMIT)
 
         items = deliveries.list_deliveries(db, after=after, limit=limit, **filters)
@@ -54,7 +57,9 @@ def create_blueprint(db: Database) -> Blueprint:
 
     @control.get("/deliveries/<int:delivery_id>")
     def get_delivery(delivery_id: int):
-        item = deliveries.get_delivery(db, delivery_id)
+        item = (
+            None if delivery_id > MAX_ID else deliveries.get_delivery(db, delivery_id)
+        )
         if item is None:
             raise APIError(
                 f"No delivery has id {delivery_id}.", status=404, code="not_found"
@@ -68,15 +73,20 @@ def _int_arg(name: str, default: int, *, minimum: int, maximum: int | None = Non
     raw = request.args.get(name)
     if raw is None:
         return default
-    try:
-        value = int(raw)
-    except ValueError:
+    if not _INTEGER.fullmatch(raw):  # not int(): it takes "1_0", " 7", "٣"
+        shown = raw if len(raw) <= 40 else raw[:40] + "…"
         raise APIError(
-            f"Query parameter {name} must be an integer, not {raw!r}.",
+            f"Query parameter {name} must be an integer, not {shown!r}.",
             code="invalid_filter",
-        ) from None
+        )
+    value = int(raw)
     if value < minimum or (maximum is not None and value > maximum):
-        bound = f"from {minimum} to {maximum}" if maximum else f"at least {minimum}"
+        if maximum is not None and maximum < MAX_ID:
+            bound = f"from {minimum} to {maximum}"
+        elif value < minimum:
+            bound = f"at least {minimum}"
+        else:
+            bound = f"at most {maximum} (the largest id)"
         raise APIError(
             f"Query parameter {name} must be {bound}, not {value}.",
             code="invalid_filter",

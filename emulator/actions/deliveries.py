@@ -245,11 +245,29 @@ def recover_interrupted(db: Database) -> int:
 def begin_attempt(
     db: Database, deliveries: list[Delivery], request_id: str, request: dict[str, Any]
 ) -> list[int]:
-    """Commit the attempt before the request leaves; returns the attempt ids."""
+    """Commit the attempt before the request leaves; returns the attempt ids.
+
+    A delivery deleted since it was read (a reset while it was due) has nowhere
+    to hang an attempt; then nothing is recorded and ``[]`` is returned, so the
+    request is not sent and the rest of the group goes again at the next step.
+    """
     now = time.time()
     body = _dumps(request)
-    ids = []
+    ids: list[int] = []
     with db.transaction() as conn:
+        wanted = [d.id for d in deliveries]
+        marks = ",".join("?" * len(wanted))
+        present = {
+            row["id"]
+            for row in conn.execute(
+                f"SELECT id FROM actions_deliveries WHERE id IN ({marks})", wanted
+            )
+        }
+        gone = [delivery_id for delivery_id in wanted if delivery_id not in present]
+        if gone:
+            log.warning("attempt skipped, deliveries gone ids=%s", gone)
+            return []
+
         for delivery in deliveries:
             delivery.attempts += 1
             cursor = conn.execute(

@@ -373,7 +373,7 @@ def _is_type(value: Any, json_type: str) -> bool:
         return (
             isinstance(value, int | float)
             and not isinstance(value, bool)
-            and float(value).is_integer()
+            and (isinstance(value, int) or value.is_integer())
         )
     if json_type == "boolean":
         return isinstance(value, bool)

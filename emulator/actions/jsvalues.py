@@ -42,6 +42,15 @@ def is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def as_float(value: int | float) -> float:
+    """The double JavaScript holds for a JSON number: an integer too big for a
+    double is ``Infinity`` there, where Python's ``float()`` raises instead."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
 def type_of(value: Any) -> str:
     """``Object.prototype.toString`` tag, lower-cased, as ``realTypeOf`` gives it."""
     if value is UNDEFINED:
@@ -94,7 +103,7 @@ def number_to_string(value: float | int) -> str:
     """``Number.prototype.toString()``: ``42``, ``2.5``, ``1e+21``, ``1e-7``."""
     if isinstance(value, int) and abs(value) < _SAFE_INTEGER:
         return str(value)
-    number = float(value)
+    number = as_float(value)
     if math.isnan(number):
         return "NaN"
     if math.isinf(number):
@@ -163,7 +172,7 @@ def to_number(value: Any) -> float:
     if value is True:
         return 1.0
     if is_number(value):
-        return float(value)
+        return as_float(value)
     if isinstance(value, list | tuple):
         return to_number(to_string(value))
     if not isinstance(value, str):
@@ -178,7 +187,7 @@ def to_number(value: Any) -> float:
     if radix:
         base = {"x": 16, "o": 8, "b": 2}[radix.group(1).lower()]
         try:
-            return float(int(radix.group(2), base))
+            return as_float(int(radix.group(2), base))
         except ValueError:
             return math.nan
     return math.nan
@@ -265,7 +274,7 @@ def _stringify(value: Any) -> str:
     if value is False:
         return "false"
     if is_number(value):
-        if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        if not math.isfinite(as_float(value)):
             return "null"
         return number_to_string(value)
     if isinstance(value, str):
@@ -289,7 +298,7 @@ def _reject_constant(name: str) -> Any:
 
 def _parse_int(text: str) -> int | float:
     number = int(text)
-    return number if abs(number) < _SAFE_INTEGER else float(number)
+    return number if abs(number) < _SAFE_INTEGER else as_float(number)
 
 
 def parse_json(text: str) -> Any:

@@ -14,6 +14,7 @@ to ``backoff_max_seconds``. A delivery that runs out of attempts or age is
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -147,36 +148,76 @@ class Pipeline:
         if not messages:
             return False
 
-        rows: list[NewDelivery] = []
-        for stored in messages:
-            rows.extend(self._route_message(stored))
-        deliveries.record_routed(self.db, messages[-1].seq, rows)
+        routed = [(stored, self._route_message(stored)) for stored in messages]
+        rows = [row for _, message_rows in routed for row in message_rows]
+        try:
+            deliveries.record_routed(self.db, messages[-1].seq, rows)
+        except Exception:
+            log.exception("recording routed messages failed; recording one by one")
+            for stored, message_rows in routed:
+                self._record_one(stored, message_rows)
         log.debug("routed messages=%d deliveries=%d", len(messages), len(rows))
         return True
 
+    def _record_one(self, stored: Any, rows: list[NewDelivery]) -> None:
+        """Record one message's rows, or a failed row saying why they could not be."""
+        try:
+            deliveries.record_routed(self.db, stored.seq, rows)
+        except Exception as error:
+            log.exception(
+                "recording deliveries failed messageId=%r", _message_id(stored)
+            )
+            reason = (
+                f"The emulator failed to record this message's deliveries: {error!r}"
+            )
+            deliveries.record_routed(
+                self.db, stored.seq, [_pipeline_error(stored, "*", reason)]
+            )
+
     def _route_message(self, stored: Any) -> list[NewDelivery]:
-        event = stored.message
+        """The deliveries of one message; never raises, so the cursor always moves.
+
+        An unexpected exception (an emulator bug, a value nothing foresaw) turns
+        into one ``failed`` row for the destination with the reason, instead of
+        failing the whole step again every second behind this one message.
+        """
         rows = []
         for destination in self._destinations.get(stored.source, []):
-            settings = effective_settings(destination, self.livelike_url)
-            for routed in route(event, destination, settings):
-                rows.append(
-                    NewDelivery(
-                        seq=stored.seq,
-                        message_id=event.get("messageId"),
-                        source=stored.source,
-                        destination=destination.name,
-                        subscription=routed.subscription.name,
-                        action=routed.subscription.action,
-                        status=routed.status,
-                        payload=routed.payload,
-                        reason=routed.reason
-                        or (routed.error.message if routed.error else None),
-                        error=routed.error.as_dict() if routed.error else None,
-                        batch_size=_batch_size(destination, routed.subscription),
-                    )
+            try:
+                rows.extend(self._route_to(stored, destination))
+            except Exception as error:
+                log.exception(
+                    "routing failed messageId=%r source=%s destination=%s",
+                    _message_id(stored),
+                    stored.source,
+                    destination.name,
                 )
+                reason = f"The emulator failed to route this message: {error!r}"
+                rows.append(_pipeline_error(stored, destination.name, reason))
         return rows
+
+    def _route_to(
+        self, stored: Any, destination: DestinationConfig
+    ) -> list[NewDelivery]:
+        event = stored.message
+        settings = effective_settings(destination, self.livelike_url)
+        return [
+            NewDelivery(
+                seq=stored.seq,
+                message_id=_message_id(stored),
+                source=stored.source,
+                destination=destination.name,
+                subscription=routed.subscription.name,
+                action=routed.subscription.action,
+                status=routed.status,
+                payload=routed.payload,
+                reason=routed.reason
+                or (routed.error.message if routed.error else None),
+                error=routed.error.as_dict() if routed.error else None,
+                batch_size=_batch_size(destination, routed.subscription),
+            )
+            for routed in route(event, destination, settings)
+        ]
 
     def deliver_due(self) -> bool:
         due = deliveries.due(self.db, time.time())
@@ -230,7 +271,13 @@ class Pipeline:
                     f"The emulator failed to build the request: {error!r}",
                     code="EMULATOR_ERROR",
                 )
-            log.info("action refused action=%s reason=%s", first.action, error.message)
+            log.info(
+                "action refused messageId=%s source=%s action=%s reason=%s",
+                _message_ids(group),
+                first.source,
+                first.action,
+                error.message,
+            )
             deliveries.settle(
                 self.db,
                 group,
@@ -244,6 +291,8 @@ class Pipeline:
         attempt_ids = deliveries.begin_attempt(
             self.db, group, uuid.uuid4().hex, request.as_dict()
         )
+        if not attempt_ids:  # a delivery of the group was deleted meanwhile
+            return
         result = self._send(request)
         self._settle(group, attempt_ids, result)
 
@@ -305,7 +354,13 @@ class Pipeline:
         if status is not None and not retryable_status(status):
             result.outcome = deliveries.FAILED
             reason = f"{what} is not retried: {_reason(status)}"
-            log.info("delivery failed action=%s status=%s", first.action, status)
+            log.info(
+                "delivery failed messageId=%s source=%s action=%s status=%s",
+                _message_ids(group),
+                first.source,
+                first.action,
+                status,
+            )
             deliveries.finish_attempt(
                 self.db,
                 attempt_ids,
@@ -331,7 +386,13 @@ class Pipeline:
 
         if give_up is not None:
             result.outcome = deliveries.DISCARDED
-            log.info("delivery discarded action=%s reason=%s", first.action, give_up)
+            log.info(
+                "delivery discarded messageId=%s source=%s action=%s reason=%s",
+                _message_ids(group),
+                first.source,
+                first.action,
+                give_up,
+            )
             deliveries.finish_attempt(
                 self.db,
                 attempt_ids,
@@ -343,7 +404,12 @@ class Pipeline:
             return
 
         log.info(
-            "delivery retry action=%s last=%s delay=%.3f", first.action, what, delay
+            "delivery retry messageId=%s source=%s action=%s last=%s delay=%.3f",
+            _message_ids(group),
+            first.source,
+            first.action,
+            what,
+            delay,
         )
         deliveries.finish_attempt(
             self.db,
@@ -363,6 +429,36 @@ class Pipeline:
             return min(retry_after, self.settings.retry_after_max_seconds)
         delay = self.settings.backoff_base_seconds * 2 ** max(0, attempts - 1)
         return min(delay, self.settings.backoff_max_seconds)
+
+
+def _message_id(stored: Any) -> str | None:
+    """The messageId as text, whatever the stored message holds there."""
+    event = stored.message
+    value = event.get("messageId") if isinstance(event, dict) else None
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value)[:200]
+
+
+def _message_ids(group: list[Delivery]) -> str:
+    ids = [d.message_id or "-" for d in group]
+    return ids[0] if len(ids) == 1 else f"{ids[0]}(+{len(ids) - 1})"
+
+
+def _pipeline_error(stored: Any, destination: str, reason: str) -> NewDelivery:
+    """A ``failed`` row standing for every subscription of the destination
+    (``*``): the message could not be routed that far."""
+    return NewDelivery(
+        seq=stored.seq,
+        message_id=_message_id(stored),
+        source=stored.source,
+        destination=destination,
+        subscription="*",
+        action="*",
+        status=deliveries.FAILED,
+        reason=reason,
+        error=DestinationError(reason, code="EMULATOR_ERROR").as_dict(),
+    )
 
 
 def _batch_size(destination: DestinationConfig, subscription: Any) -> int:

@@ -69,7 +69,17 @@ def _preview_one(
     error: dict[str, Any] | None = None
     for destination in destinations:
         settings = effective_settings(destination, livelike_url)
-        for routed in route(event, destination, settings):
+        try:
+            matched = route(event, destination, settings)
+        except Exception as crash:  # an emulator bug: say so in this event's line
+            log.exception("routing crashed in preview")
+            if error is None:
+                error = {
+                    "message": f"The emulator failed to route this event: {crash!r}",
+                    "status": 500,
+                }
+            continue
+        for routed in matched:
             problem = routed.error
             if routed.status == PENDING:
                 action = destination.definition.actions[routed.subscription.action]

@@ -7,7 +7,14 @@ from typing import Any
 
 import click
 
+from emulator import jsontext
 from emulator.config import ConfigError, load_config
+
+
+class UnusableInput(click.ClickException):
+    """Input the command cannot use at all (exit 2, as ``seglike validate``)."""
+
+    exit_code = 2
 
 
 @click.group("destinations")
@@ -29,47 +36,54 @@ def command() -> None:
     default="http://127.0.0.1:8089",
     show_default=True,
 )
-@click.argument("events", type=click.File("r"))
+@click.argument("events", type=click.File("rb"))
 def preview_command(config_path, source, livelike_url, events) -> None:
     """Print the requests for each event of EVENTS (NDJSON or a JSON array, - for
-    stdin), one JSON line per event; nothing is sent."""
+    stdin), one JSON line per event; nothing is sent. Unusable input (the
+    configuration, the events, an unknown source) exits with status 2."""
     from emulator.actions.preview import PreviewError, preview
 
     try:
         config = load_config(config_path)
     except ConfigError as error:
-        raise click.ClickException(str(error)) from None
+        raise UnusableInput(str(error)) from None
 
     parsed = _read_events(events.read(), getattr(events, "name", "EVENTS"))
     try:
         results = preview(parsed, config, source, livelike_url=livelike_url)
     except PreviewError as error:
-        raise click.ClickException(str(error)) from None
+        raise UnusableInput(str(error)) from None
 
     for result in results:
         click.echo(json.dumps(result))
 
 
-def _read_events(text: str, name: str) -> list[Any]:
+def _read_events(data: bytes, name: str) -> list[Any]:
     """A JSON array, or one JSON value per non-blank line."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise UnusableInput(
+            f"{name}: not UTF-8 text ({error.reason} at byte {error.start});"
+            " events must be JSON."
+        ) from None
+
     if text.lstrip().startswith("["):
         try:
-            events = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise click.ClickException(
-                f"{name}: not a valid JSON array: {error.msg} at line {error.lineno}"
-                f" column {error.colno}."
-            ) from None
+            events = jsontext.loads(text)
+        except jsontext.JSONTextError as error:
+            raise UnusableInput(f"{name}: not a valid JSON array: {error}.") from None
         return events
 
     events = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    # split on newlines only: splitlines() would also cut at a U+2028 in a string
+    for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:
-            events.append(json.loads(line))
-        except json.JSONDecodeError as error:
-            raise click.ClickException(
-                f"{name}: line {number} is not valid JSON: {error.msg}."
+            events.append(jsontext.loads(line))
+        except jsontext.JSONTextError as error:
+            raise UnusableInput(
+                f"{name}: line {number} is not valid JSON: {error.reason}."
             ) from None
     return events

@@ -68,12 +68,12 @@ def compare(actual: Any, operator: str, expected: Any) -> bool:
     if operator in ("number_equals", "number_not_equals"):
         if not number:
             return False
-        equal = float(actual) == jsvalues.to_number(expected)
+        equal = jsvalues.as_float(actual) == jsvalues.to_number(expected)
         return equal if operator == "number_equals" else not equal
     if operator in ("<", "<=", ">", ">="):
         if not number:
             return False
-        left, right = float(actual), jsvalues.to_number(expected)
+        left, right = jsvalues.as_float(actual), jsvalues.to_number(expected)
         if math.isnan(left) or math.isnan(right):
             return False
         return {
