@@ -82,6 +82,10 @@ def test_slugify(name, slug):
             "$.livelike.applications[0].webhook.secret",
         ),
         (
+            lambda a: a["profiles"][0].update(custom_id="c" * 256),
+            "$.livelike.applications[0].profiles[0].custom_id",
+        ),
+        (
             lambda a: a["leaderboards"][0].update(program_ids="main"),
             "$.livelike.applications[0].leaderboards[0].program_ids",
         ),

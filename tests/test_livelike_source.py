@@ -174,3 +174,158 @@ def test_webhooks_are_signed_with_hmac_sha1_of_the_body():
 )
 def test_sign_is_hex_hmac_sha1(body, secret, digest):
     assert sign(body, secret) == digest
+
+
+class PickySegment(Receiver):
+    """Refuses a whole batch with 400 when one message in it is userId "poison"."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.accepted: list[dict] = []
+        app = Flask("picky")
+
+        @app.post("/v1/batch")
+        def batch():
+            messages = request.get_json()["batch"]
+            with self._lock:
+                self.requests.append({"path": "/v1/batch", "json": None})
+                for index, message in enumerate(messages):
+                    if message.get("userId") == "poison":
+                        body = {
+                            "code": "message_too_large",
+                            "path": f"$.batch[{index}]",
+                        }
+                        return jsonify(body), 400
+                self.accepted.extend(messages)
+            return jsonify({"success": True})
+
+        self.server = ServiceServer("picky", app, threads=2)
+
+
+def _settled(db: Database, timeout: float = 15) -> bool:
+    """Nothing left to send: every row delivered or failed for good."""
+    return _all_delivered(db, timeout)
+
+
+def test_a_message_segment_refuses_fails_alone_and_the_rest_are_delivered():
+    ll = make_livelike()
+    ll.send(event(user="fan-a"), event(user="poison"), event(user="fan-b"))
+
+    with PickySegment() as segment:
+        sender = SourceSender(ll.config, ll.db, segment_url=segment.url)
+        sender.start()
+        try:
+            assert _settled(ll.db)
+        finally:
+            sender.stop()
+
+    rows = ll.outbox()
+    failed = [r for r in rows if r["state"] == "failed"]
+    assert failed and {r["payload"]["userId"] for r in failed} == {"poison"}
+    assert {r["last_status"] for r in failed} == {400}
+    assert all("message_too_large" in r["last_error"] for r in failed)
+    assert all(r["failed_at"] for r in failed)
+    delivered = [r for r in rows if r["state"] == "delivered"]
+    assert {r["payload"]["userId"] for r in delivered} == {"fan-a", "fan-b"}
+    assert sorted(m["messageId"] for m in segment.accepted) == sorted(
+        r["payload"]["messageId"] for r in delivered
+    )
+    listed = ll.client.get("/_emulator/outbox?state=failed").get_json()["outbox"]
+    assert [r["seq"] for r in listed] == [r["seq"] for r in failed]
+    assert ll.client.get("/_emulator/stats").get_json()["outbox"]["failed"] == len(
+        failed
+    )
+
+
+@pytest.mark.parametrize(("status", "attempts"), [(400, 1), (404, 1), (429, 2)])
+def test_a_webhook_refused_for_good_is_not_retried(status, attempts):
+    calls: list[int] = []
+    hook_app = Flask("hook")
+
+    @hook_app.post("/hooks")
+    def hook():
+        calls.append(1)
+        if len(calls) == 1:
+            return jsonify({"error": "no"}), status
+        return jsonify({})
+
+    server = ServiceServer("hook", hook_app, threads=2).start()
+    try:
+        app = copy.deepcopy(SMALL_APP)
+        app["webhook"] = {"url": f"{server.url}/hooks", "secret": "s"}
+        app["reward_tables"][0]["entries"] = app["reward_tables"][0]["entries"][:1]
+        app["badges"], app["quests"] = [], []
+        config = stack_config(app, source={})
+        ll = make_livelike(config)
+        ll.send(event(user="hooked"))
+        sender = SourceSender(config, ll.db, segment_url="http://127.0.0.1:9")
+        sender.start()
+        try:
+            assert _settled(ll.db)
+        finally:
+            sender.stop()
+    finally:
+        server.stop()
+
+    [row] = ll.outbox("webhook")
+    assert row["attempts"] == attempts
+    assert row["state"] == ("failed" if attempts == 1 else "delivered")
+    assert row["last_status"] == (status if attempts == 1 else 200)
+
+
+def test_a_slow_webhook_does_not_hold_back_segment_deliveries():
+    release = threading.Event()
+    held = threading.Event()
+    hook_app = Flask("slow-hook")
+
+    @hook_app.post("/hooks")
+    def hook():
+        held.set()
+        release.wait(20)
+        return jsonify({})
+
+    hooks = ServiceServer("slow-hook", hook_app, threads=2).start()
+    try:
+        with Receiver() as segment:
+            app = copy.deepcopy(SMALL_APP)
+            app["webhook"] = {"url": f"{hooks.url}/hooks", "secret": "s"}
+            config = stack_config(app)
+            ll = make_livelike(config)
+            ll.send(event(user="fan-1"))
+            sender = SourceSender(config, ll.db, segment_url=segment.url)
+            sender.start()
+            try:
+                assert held.wait(8)  # the first webhook is stuck on the endpoint
+                ll.send(event(user="fan-2"))  # queued behind it
+                segment_done = ll.db.wait_for(
+                    lambda: all(r["delivered_at"] for r in ll.outbox("segment")),
+                    timeout=8,
+                    interval=0.1,
+                )
+                webhook_waiting = not any(
+                    r["delivered_at"] for r in ll.outbox("webhook")
+                )
+                release.set()
+                assert _settled(ll.db)
+            finally:
+                release.set()
+                sender.stop()
+    finally:
+        hooks.stop()
+
+    assert segment_done
+    assert webhook_waiting
+    assert {m["userId"] for m in segment.messages()} == {"fan-1", "fan-2"}
+
+
+def test_a_source_event_too_large_for_segment_is_stored_failed_not_queued():
+    app = copy.deepcopy(SMALL_APP)
+    app["badges"][0]["description"] = "d" * 40_000
+    ll = make_livelike(stack_config(app))
+
+    ll.send(event(user="fan-1"), event(user="fan-1"))
+
+    badge_rows = [r for r in ll.outbox() if r["event"] == "Badge Rewarded"]
+    assert badge_rows and all(r["state"] == "failed" for r in badge_rows)
+    assert "message_too_large" in badge_rows[0]["last_error"]
+    assert all(r["seq"] not in {p["seq"] for p in pending(ll.db)} for r in badge_rows)

@@ -17,6 +17,8 @@ from typing import Any
 
 NAMESPACE = uuid.UUID("6b1c6f44-2f5e-4d0e-9a39-5e3f3c1a7a11")
 
+MAX_CUSTOM_ID_CHARS = 255  # LiveLike's profile custom_id
+
 LIMIT_UNITS = ("second", "minute", "hour", "day", "week", "month")
 
 # LiveLike's built-in reward actions (key, name); every application has them.
@@ -638,10 +640,17 @@ def _application(raw: Any, path: str) -> Application:
             uuid.UUID(profile_id)
         except ValueError:
             _fail(f"profile id {profile_id!r} is not a UUID", f"{where}.id")
+        custom_id = _opt_str(item, "custom_id", where)
+        if custom_id is not None and len(custom_id) > MAX_CUSTOM_ID_CHARS:
+            _fail(
+                f"a LiveLike custom id is at most {MAX_CUSTOM_ID_CHARS} characters,"
+                f" got {len(custom_id)}",
+                f"{where}.custom_id",
+            )
         profiles.append(
             SeedProfile(
                 id=profile_id,
-                custom_id=_opt_str(item, "custom_id", where),
+                custom_id=custom_id,
                 nickname=_opt_str(item, "nickname", where),
             )
         )

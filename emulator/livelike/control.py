@@ -103,6 +103,7 @@ def outbox():
     params: list = [_int("after", 0, 0, 2**62)]
     _choice("channel", ("segment", "webhook"))
     _choice("delivered", ("true", "false"))
+    _choice("state", tuple(STATES))
     for arg in ("channel", "event", "client_id"):
         if request.args.get(arg) is not None:
             sql += f" AND {arg} = ?"
@@ -110,6 +111,8 @@ def outbox():
     delivered = request.args.get("delivered")
     if delivered is not None:
         sql += " AND delivered_at IS " + ("NOT NULL" if delivered == "true" else "NULL")
+    if request.args.get("state") is not None:
+        sql += f" AND {STATES[request.args['state']]}"
     sql += " ORDER BY seq LIMIT ?"
     params.append(_int("limit", 100, 1, 1000))
     rows = db.query(sql, tuple(params))
@@ -124,7 +127,9 @@ def outbox():
                     "payload": models.loads(row["payload"]),
                     "created_at": row["created_at"],
                     "attempts": row["attempts"],
+                    "state": _state(row),
                     "delivered_at": row["delivered_at"],
+                    "failed_at": row["failed_at"],
                     "last_status": row["last_status"],
                     "last_error": row["last_error"],
                 }
@@ -132,6 +137,21 @@ def outbox():
             ]
         }
     )
+
+
+# pending rows are still sent; failed ones were refused for good (a 4xx other
+# than 408/429, or too large to send) and show the status and reason why
+STATES = {
+    "pending": "delivered_at IS NULL AND failed_at IS NULL",
+    "delivered": "delivered_at IS NOT NULL",
+    "failed": "failed_at IS NOT NULL",
+}
+
+
+def _state(row) -> str:
+    if row["delivered_at"] is not None:
+        return "delivered"
+    return "failed" if row["failed_at"] is not None else "pending"
 
 
 @blueprint.get("/audience-log")

@@ -207,17 +207,20 @@ def reset(db: Database) -> None:
     """
     from emulator.livelike.outbox import IN_FLIGHT
 
-    waited = IN_FLIGHT.acquire(timeout=RESET_WAIT_SECONDS)
-    if not waited:
-        log.warning("livelike reset without waiting for a source send")
+    held = []
+    for lock in IN_FLIGHT.values():  # one per channel: Segment, webhooks
+        if lock.acquire(timeout=RESET_WAIT_SECONDS):
+            held.append(lock)
+        else:
+            log.warning("livelike reset without waiting for a source send")
     try:
         with db.transaction() as conn:
             for table in STATE_TABLES:
                 conn.execute(f"DELETE FROM {table}")
             conn.execute("DELETE FROM ll_profile WHERE seeded = 0")
     finally:
-        if waited:
-            IN_FLIGHT.release()
+        for lock in held:
+            lock.release()
     log.info("livelike reset")
 
 
@@ -414,7 +417,11 @@ def stats(db: Database) -> dict[str, Any]:
             "memberships": count("SELECT COUNT(*) FROM ll_membership"),
             "outbox": {
                 "pending": count(
-                    "SELECT COUNT(*) FROM ll_outbox WHERE delivered_at IS NULL"
+                    "SELECT COUNT(*) FROM ll_outbox"
+                    " WHERE delivered_at IS NULL AND failed_at IS NULL"
+                ),
+                "failed": count(
+                    "SELECT COUNT(*) FROM ll_outbox WHERE failed_at IS NOT NULL"
                 ),
                 "delivered": count(
                     "SELECT COUNT(*) FROM ll_outbox WHERE delivered_at IS NOT NULL"

@@ -36,9 +36,14 @@ WEBHOOK_EVENTS = {
 
 LIBRARY = {"name": "livelike-source (seglike emulator)", "version": "1"}
 
-# Held by the source sender while a batch is read, sent and marked; taken by
-# ``models.reset`` so that a reset never races a send already on the wire.
-IN_FLIGHT = threading.Lock()
+# Held by the source sender's thread of each channel while rows are read, sent
+# and marked; taken by ``models.reset`` so that a reset never races a send
+# already on the wire.
+IN_FLIGHT = {SEGMENT: threading.Lock(), WEBHOOK: threading.Lock()}
+
+# Segment refuses a message over 32 KB with 400 ``message_too_large``; one that
+# big would never be delivered, so it is stored as failed instead of queued.
+MAX_MESSAGE_BYTES = 32 * 1024
 
 
 def emit(
@@ -96,9 +101,19 @@ def _insert(
     payload: dict[str, Any],
     now: str,
 ) -> None:
+    text = dumps(payload)
+    size = len(text.encode())
+    failed_at = error = None
+    if channel == SEGMENT and size > MAX_MESSAGE_BYTES:
+        failed_at = now
+        error = (
+            f"Not sent: the message is {size} bytes and Segment refuses messages"
+            f" over {MAX_MESSAGE_BYTES} bytes (message_too_large)."
+        )
+        log.warning("outbox refused channel=%s event=%s bytes=%d", channel, event, size)
     conn.execute(
-        "INSERT INTO ll_outbox (client_id, channel, event, payload, created_at)"
-        " VALUES (?, ?, ?, ?, ?)",
-        (client_id, channel, event, dumps(payload), now),
+        "INSERT INTO ll_outbox (client_id, channel, event, payload, created_at,"
+        " failed_at, last_error) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (client_id, channel, event, text, now, failed_at, error),
     )
     log.debug("outbox queued channel=%s event=%s", channel, event)

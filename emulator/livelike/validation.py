@@ -16,6 +16,7 @@ from typing import Any
 
 from emulator.contracts import validate_message
 from emulator.contracts.violations import ADDITIONAL_PROPERTY, REQUIRED, Violation
+from emulator.livelike.config import MAX_CUSTOM_ID_CHARS
 from emulator.web.errors import json_path
 
 log = logging.getLogger(__name__)
@@ -31,7 +32,6 @@ IDENTITY_REQUIRED = (
 
 # LiveLike's profile custom_id is a string of at most 255 characters; the keys
 # that become one (segment_user_id and user_id name the profile's custom id).
-MAX_CUSTOM_ID_CHARS = 255
 CUSTOM_ID_KEYS = {
     "segment-events": ("custom_id", "segment_user_id"),
     "segment-audience-sync": ("custom_id", "user_id"),
