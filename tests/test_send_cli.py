@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import threading
 
 import pytest
@@ -320,3 +321,110 @@ def test_generate_refuses_a_binary_plan_in_one_line(tmp_path):
     assert result.exit_code == 1
     assert "bin.dat: not UTF-8 text" in result.output
     assert isinstance(result.exception, SystemExit)
+
+
+def _closed_port_url() -> str:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+@pytest.mark.parametrize("url", ["notaurl", "ftp://127.0.0.1:21", "http://"])
+def test_send_refuses_a_url_that_is_not_http_at_once(url):
+    result = CliRunner().invoke(main, ["send", "--generate", "5", "--url", url])
+
+    assert result.exit_code == 2
+    assert f"must start with http:// or https:// and name a host, not {url!r}" in (
+        result.output
+    )
+    with pytest.raises(ValueError, match="must start with http"):
+        send_messages(generate(1, seed=1), url=url)
+
+
+def test_send_stops_quickly_when_nothing_answers():
+    url = _closed_port_url()
+    waits: list[float] = []
+
+    report = send_messages(
+        generate(500, seed=1),
+        url=url,
+        batch_size=10,
+        concurrency=1,
+        sleep=waits.append,
+    )
+
+    assert waits == [0.2, 0.4, 0.8]  # a few quick tries, not the 70 s budget
+    assert report.unreachable and report.sent == 0
+    assert report.failed < 500  # it stopped instead of trying every batch
+    assert f"accepted  unknown: nothing answered at {url}" in report.lines()
+    assert not any("not a seglike emulator" in line for line in report.lines())
+
+
+def test_send_cli_says_nothing_answered():
+    url = _closed_port_url()
+
+    result = CliRunner().invoke(main, ["send", "--generate", "20", "--url", url, "-q"])
+
+    assert result.exit_code == 1
+    assert f"stopped   nothing answered at {url}; the rest was not sent" in (
+        result.output
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "text"),
+    [
+        (
+            b'{"type": "track"}\n\x89PNG\x00\xff\n',
+            "bad.ndjson:2: not valid JSON: not UTF-8",
+        ),
+        (b"[" * 100_000 + b"]" * 100_000, "bad.ndjson: not valid JSON: arrays or"),
+        (b'{"type": "track", "x": NaN}\n', "bad.ndjson:1: not valid JSON: NaN is not"),
+    ],
+    ids=["binary", "deep", "nan"],
+)
+def test_send_refuses_unusable_files_in_one_line(tmp_path, content, text):
+    path = tmp_path / "bad.ndjson"
+    path.write_bytes(content)
+
+    result = CliRunner().invoke(main, ["send", str(path), "--url", _closed_port_url()])
+
+    assert result.exit_code == 1
+    assert text in result.output
+    assert isinstance(result.exception, SystemExit)
+
+
+def test_batches_measure_utf8_bytes_not_escapes():
+    cjk = "漢" * 9_000  # 27 KB of UTF-8; 54 KB if each were written \\u6f22
+    messages = [
+        {"type": "track", "event": "E", "userId": "u", "properties": {"t": cjk}}
+        for _ in range(3)
+    ]
+
+    sizes = [len(batch) for batch, _ in batches(messages, batch_size=10)]
+
+    assert sizes == [3]
+
+
+def test_send_posts_a_27kb_cjk_message_as_utf8(fresh):
+    message = {"type": "track", "event": "E", "userId": "u"}
+    message["properties"] = {"t": "漢" * 9_000}
+
+    report = send_messages([message], url=fresh)
+
+    assert (report.sent, report.failed, report.accepted) == (1, 0, 1)
+
+
+def test_resending_the_same_file_counts_only_this_runs_messages(fresh, tmp_path):
+    path = tmp_path / "events.ndjson"
+    path.write_text("".join(json.dumps(m) + "\n" for m in generate(30, seed=4)))
+
+    first = run("send", str(path), "--url", fresh, "-q")
+    second = run("send", str(path), "--url", fresh, "-q")
+
+    assert "accepted  30" in first.output.splitlines()
+    lines = second.output.splitlines()
+    assert "accepted  0" in lines  # the first run's copies are not this run's
+    assert "dropped   30" in lines
+    assert f"  {'duplicate':<28} 30" in lines or "duplicate" in second.output

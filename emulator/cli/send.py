@@ -29,10 +29,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import IO, Any
+from urllib.parse import urlsplit
 
 import click
 import requests
 
+from emulator import jsontext
 from emulator.cli.options import Share
 
 log = logging.getLogger(__name__)
@@ -42,6 +44,8 @@ DEFAULT_WRITE_KEY = "seglike-demo-app-write-key-00001"
 MESSAGE_LIMIT = 32 * 1024
 BATCH_BYTES = 475_000  # analytics-python's budget, safely under 500 KB
 MAX_RETRIES = 10
+CONNECT_RETRIES = 3  # when nothing answers: a few quick tries, then say so
+CONNECT_BACKOFF = 0.2  # seconds, doubling
 MAX_RETRY_AFTER = 300.0  # seconds; what the SDKs cap Retry-After at
 NOT_RETRIED_5XX = (501, 505)
 USER_AGENT = "seglike-send/0.1"
@@ -60,6 +64,8 @@ class SendReport:
     seconds: float = 0.0
     failures: Counter = field(default_factory=Counter)  # "400 message_too_large"
     emulator: bool = False
+    url: str = ""
+    unreachable: bool = False  # nothing answered at the URL; sending stopped
     accepted: int | None = None
     dropped: dict[str, int] | None = None  # reason -> count
     statuses: dict[str, int] | None = None  # emulator message status -> count
@@ -85,6 +91,8 @@ class SendReport:
             blocked = (self.statuses or {}).get("blocked", 0)
             if blocked:
                 out.append(f"blocked   {blocked} (tracking plan)")
+        elif self.unreachable:
+            out.append(f"accepted  unknown: nothing answered at {self.url}")
         else:
             out.append(
                 "accepted  unknown: the URL is not a seglike emulator, and Segment "
@@ -93,36 +101,43 @@ class SendReport:
         out.append(f"failed    {self.failed}")
         for failure, count in sorted(self.failures.items()):
             out.append(f"  {failure:<28} {count}")
+        if self.unreachable:
+            out.append(
+                f"stopped   nothing answered at {self.url}; the rest was not sent"
+            )
         out.append(f"rate      {self.rate:,.0f} events/s over {self.seconds:.2f} s")
         return out
 
 
-def read_ndjson(stream: IO[str], name: str) -> Iterator[dict[str, Any]]:
-    """Messages of an NDJSON file (a JSON array file works too)."""
+def read_ndjson(stream: IO[bytes] | IO[str], name: str) -> Iterator[dict[str, Any]]:
+    """Messages of an NDJSON file (a JSON array file works too).
+
+    Each line is read as strictly as ingestion reads a body
+    (``emulator.jsontext``), so a line the service would refuse stops the run
+    with its file and line instead of a traceback.
+    """
     first = stream.read(1)
     while first and first.isspace():
         first = stream.read(1)
-    if first == "[":
-        try:
-            items = json.loads(first + stream.read())
-        except ValueError as error:
-            raise click.ClickException(f"{name}: not valid JSON: {error}") from None
-        yield from _objects(items, name)
+    if first in ("[", b"["):
+        yield from _objects(_loads(first + stream.read(), name), name)
         return
 
     for number, line in enumerate(_lines(first, stream), start=1):
         if not line.strip():
             continue
-        try:
-            item = json.loads(line)
-        except ValueError as error:
-            raise click.ClickException(
-                f"{name}:{number}: not valid JSON: {error}"
-            ) from None
-        yield from _objects([item], f"{name}:{number}")
+        where = f"{name}:{number}"
+        yield from _objects([_loads(line, where)], where)
 
 
-def _lines(first: str, stream: IO[str]) -> Iterator[str]:
+def _loads(data: bytes | str, where: str) -> Any:
+    try:
+        return jsontext.loads(data)
+    except jsontext.JSONTextError as error:
+        raise click.ClickException(f"{where}: not valid JSON: {error}") from None
+
+
+def _lines(first: Any, stream: IO[Any]) -> Iterator[Any]:
     head = first + stream.readline() if first else ""
     if head:
         yield head
@@ -153,7 +168,7 @@ def batches(
     for message in messages:
         if "messageId" not in message:
             message["messageId"] = str(uuid.uuid4())
-        length = len(json.dumps(message, separators=(",", ":")).encode()) + 1
+        length = len(encode(message)) + 1
         if length > MESSAGE_LIMIT:
             if batch:  # keep the order of the stream
                 yield batch, size
@@ -167,6 +182,28 @@ def batches(
         size += length
     if batch:
         yield batch, size
+
+
+def encode(value: Any) -> bytes:
+    """Compact UTF-8 JSON, the bytes Segment measures and SDKs send.
+
+    A lone surrogate cannot be UTF-8; such a value is sent \\u-escaped, which
+    the service reads as U+FFFD.
+    """
+    try:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        return json.dumps(value, separators=(",", ":")).encode()
+
+
+def check_url(url: str) -> str:
+    """*url* when it is an http(s) URL with a host; a ValueError otherwise."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(
+            f"The URL must start with http:// or https:// and name a host, not {url!r}."
+        )
+    return url
 
 
 def retry_after(value: str | None) -> float | None:
@@ -216,7 +253,8 @@ class Sender:
         self.sleep = sleep
         self._local = threading.local()
         self._lock = threading.Lock()
-        self.report = SendReport()
+        self.report = SendReport(url=self.url)
+        self.unreachable = False  # set once a batch gave up on connecting
 
     def _session(self) -> requests.Session:
         session = getattr(self._local, "session", None)
@@ -229,6 +267,7 @@ class Sender:
         body = {"batch": batch, "sentAt": _now()}
         attempt = 0
         retries = 0
+        refused = 0
         outcome = "failed"
         failure = ""
         while True:
@@ -239,15 +278,28 @@ class Sender:
             try:
                 response = self._session().post(
                     f"{self.url}/v1/batch",
-                    data=json.dumps(body, separators=(",", ":")),
+                    data=encode(body),
                     headers=headers,
                     timeout=self.timeout,
                 )
+            except requests.ConnectionError as error:
+                # Nothing listening (or the connection dropped): a few quick
+                # tries, not the minute-long budget meant for a busy server.
+                status, wait_for = None, None
+                failure = f"nothing answered ({type(error).__name__})"
+                refused += 1
+                if self.unreachable or refused > CONNECT_RETRIES:
+                    with self._lock:
+                        self.unreachable = True
+                    break
+                wait_for = CONNECT_BACKOFF * 2 ** (refused - 1)
             except requests.RequestException as error:
                 status, wait_for = None, None
                 failure = f"network {type(error).__name__}"
             else:
                 status = response.status_code
+                with self._lock:
+                    self.unreachable = False
                 if status == 200:
                     outcome = "sent"
                     break
@@ -336,8 +388,13 @@ def send_messages(
     """Send *messages* to *url* and return the report (the API behind the CLI).
 
     *rate* caps events per second; *concurrency* requests are in flight at most.
+    When nothing answers at *url*, sending stops after a few quick tries. A URL
+    that is not http(s) is a ValueError before anything is sent.
     """
+    check_url(url)
+    since_ms = int(time.time() * 1000) - CLOCK_SLACK_MS
     before = emulator_stats(url)
+    start = store_cursor(url, since_ms) if before is not None else None
     sender = Sender(url, write_key, max_retries=max_retries, sleep=sleep)
     bar = None
     if progress:
@@ -346,12 +403,13 @@ def send_messages(
         bar = tqdm(total=total, unit="ev", file=sys.stderr, dynamic_ncols=True)
 
     started = time.perf_counter()
-    since_ms = int(time.time() * 1000) - CLOCK_SLACK_MS
     sent_ids: set[str] = set()
     queued = 0
     in_flight: dict[Future, int] = {}
     with ThreadPoolExecutor(concurrency, thread_name_prefix="seglike-send") as pool:
         for batch, _size in batches(messages, batch_size):
+            if sender.unreachable:
+                break  # the rest would fail the same way; the summary says why
             if before is not None and len(sent_ids) <= EXACT_LIMIT:
                 sent_ids.update(str(m.get("messageId")) for m in batch)
             if rate:
@@ -368,6 +426,7 @@ def send_messages(
             done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
             _collect(done, in_flight, bar)
     report = sender.report
+    report.unreachable = sender.unreachable
     report.seconds = time.perf_counter() - started
     if bar is not None:
         bar.close()
@@ -375,8 +434,8 @@ def send_messages(
     if before is not None:
         report.emulator = True
         outcome = None
-        if len(sent_ids) <= EXACT_LIMIT:
-            outcome = emulator_outcome(url, since_ms, sent_ids)
+        if start is not None and len(sent_ids) <= EXACT_LIMIT:
+            outcome = emulator_outcome(url, since_ms, sent_ids, cursor=start)
         if outcome is None:
             outcome = _stats_outcome(url, before, report)
         report.statuses, report.dropped = outcome
@@ -384,38 +443,77 @@ def send_messages(
     return report
 
 
+def store_cursor(url: str, since_ms: int, timeout: float = 10.0) -> int | None:
+    """The cursor of the newest message stored since *since_ms*; 0 when none.
+
+    Read before sending, so the summary counts only messages stored after it:
+    a previous run's copies of the same messageIds are older. Older messages
+    are left out by *since_ms* already, so only recent pages are read. None
+    when the control API cannot answer.
+    """
+    cursor = 0
+    for page in _message_pages(url, since_ms, 0, timeout):
+        if page is None:
+            return None
+        for item in page:
+            seq = item.get("seq") if isinstance(item, dict) else None
+            if isinstance(seq, int) and seq > cursor:
+                cursor = seq
+    return cursor
+
+
 def emulator_outcome(
-    url: str, since_ms: int, message_ids: set[str], timeout: float = 10.0
+    url: str,
+    since_ms: int,
+    message_ids: set[str],
+    timeout: float = 10.0,
+    *,
+    cursor: int = 0,
 ) -> tuple[dict[str, int], dict[str, int]] | None:
     """Statuses and drop reasons of exactly the messages this run sent.
 
-    Reads the emulator's stored messages received since the run began and keeps
-    those with one of our messageIds, so other traffic (the LiveLike source, a
-    test) does not count. None when the control API cannot answer.
+    Reads the emulator's messages stored after *cursor* (taken before the run)
+    and keeps those with one of our messageIds, so other traffic (the LiveLike
+    source, a test) and earlier runs of the same file do not count. None when
+    the control API cannot answer.
     """
     statuses: Counter = Counter()
     reasons: Counter = Counter()
-    after = 0
-    while True:
-        try:
-            response = requests.get(
-                f"{url.rstrip('/')}/_emulator/messages",
-                params={"since": since_ms, "after": after, "limit": 1000},
-                timeout=timeout,
-            )
-            page = response.json()
-            items = page["items"]
-        except (requests.RequestException, ValueError, KeyError, TypeError):
+    for page in _message_pages(url, since_ms, cursor, timeout):
+        if page is None:
             return None
-        for item in items:
+        for item in page:
             message = item.get("message")
             if isinstance(message, dict) and message.get("messageId") in message_ids:
                 statuses[item["status"]] += 1
                 if item["status"] != "accepted":
                     reasons.update(item.get("reasons") or [])
-        if not page.get("next"):
-            return dict(statuses), dict(reasons)
-        after = page["next"]
+    return dict(statuses), dict(reasons)
+
+
+def _message_pages(
+    url: str, since_ms: int, cursor: int, timeout: float
+) -> Iterator[list[dict[str, Any]] | None]:
+    """Pages of ``/_emulator/messages`` after *cursor*; None once it fails."""
+    while True:
+        try:
+            response = requests.get(
+                f"{url.rstrip('/')}/_emulator/messages",
+                params={"since": since_ms, "cursor": cursor, "limit": 1000},
+                timeout=timeout,
+            )
+            page = response.json()
+            items = page["items"]
+            if not isinstance(items, list):
+                raise TypeError(items)
+        except (requests.RequestException, ValueError, KeyError, TypeError):
+            yield None
+            return
+        yield items
+        following = page.get("cursor", page.get("next"))
+        if not following:
+            return
+        cursor = following
 
 
 def _stats_outcome(
@@ -441,12 +539,13 @@ def _collect(done: set[Future], in_flight: dict[Future, int], bar) -> None:
 
 
 @click.command("send")
-@click.argument("file", required=False, type=click.File("r", encoding="utf-8"))
+@click.argument("file", required=False, type=click.File("rb"))
 @click.option(
     "--url",
     default=DEFAULT_URL,
     show_default=True,
-    help="Segment-compatible endpoint (scheme://host:port).",
+    callback=lambda _ctx, _param, value: _url_option(value),
+    help="Segment-compatible endpoint (http(s)://host:port).",
 )
 @click.option(
     "--write-key",
@@ -535,6 +634,13 @@ def command(
         click.echo(line)
     if report.failed:
         sys.exit(1)
+
+
+def _url_option(value: str) -> str:
+    try:
+        return check_url(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
 
 
 def demo_seed_events(raw_config: dict[str, Any]) -> int:
