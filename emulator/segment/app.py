@@ -4,24 +4,26 @@ Every path real clients use is here: the six single-message routes, their
 one-letter browser forms, the batch family (``/v1/batch``, ``/v1/import``,
 ``/v1/import/``, ``/v1/b``), analytics.js metrics (``/v1/m``) and the settings
 document analytics.js loads from its CDN. Paths tolerate one trailing slash and
-a leading ``//`` (Go's client with a trailing-slash endpoint sends that).
+doubled slashes anywhere (Go's client with a trailing-slash endpoint sends a
+leading ``//``; a base URL ending in ``/`` joined to ``/track`` gives ``/v1//track``).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from flask import Flask, Response, current_app, g, jsonify, request
 
 from emulator.config import StackConfig
 from emulator.resources import contracts_dir
-from emulator.segment import auth, body, control
+from emulator.segment import auth, body, control, messages
 from emulator.segment.ingest import Ingestor, Outcome, Submission
 from emulator.segment.normalize import CALL_TYPES
 from emulator.store import Database
 from emulator.web import faults
-from emulator.web.app import create_service_app
+from emulator.web.app import create_service_app, log_safe
 from emulator.web.errors import APIError
 
 log = logging.getLogger(__name__)
@@ -56,8 +58,10 @@ def create_app(config: StackConfig, db: Database) -> Flask:
     app.extensions.setdefault("seglike.reset", [])  # (source) -> dict, on reset
     app.wsgi_app = PathTolerance(app.wsgi_app)
     db.ensure_schema()
+    messages.migrate(db)
 
     _install_cors(app)
+    _install_answer_log(app)
     _mask_access_log()
     for call_type in CALL_TYPES:
         _add_single_route(app, f"/v1/{call_type}", call_type, collect_ip=False)
@@ -81,7 +85,7 @@ def create_app(config: StackConfig, db: Database) -> Flask:
 
 
 class PathTolerance:
-    """WSGI middleware: ``//v1/batch`` and ``/v1/track/`` reach their routes.
+    """WSGI middleware: ``//v1/batch``, ``/v1//track``, ``/v1/track/`` are served.
 
     Werkzeug would redirect these (308), which SDKs treat as a failure; the
     original path is kept in the environ for the request log.
@@ -93,13 +97,14 @@ class PathTolerance:
     def __call__(self, environ: dict[str, Any], start_response):
         path = environ.get("PATH_INFO", "")
         environ["seglike.route"] = path
-        tidy = path
-        if tidy.startswith("//"):
-            tidy = "/" + tidy.lstrip("/")
+        tidy = _SLASHES.sub("/", path)
         if len(tidy) > 1 and tidy.endswith("/"):
             tidy = tidy[:-1]
         environ["PATH_INFO"] = tidy
         return self.wsgi_app(environ, start_response)
+
+
+_SLASHES = re.compile("/{2,}")
 
 
 def _ingestor() -> Ingestor:
@@ -158,7 +163,9 @@ def _ingest(call_type: str | None, batch: bool, collect_ip: bool) -> Response:
         outcome = ingestor.ingest(submission)
     except APIError as error:
         ingestor.record_error(submission, error)
+        g.request_recorded = True
         raise
+    g.request_recorded = True
     return _render(outcome)
 
 
@@ -200,6 +207,7 @@ def _metrics() -> Response:
     body.read_limited(
         request.stream, request.content_length, ingestor.config.limits.request_bytes
     )
+    g.request_recorded = True
     return _render(ingestor.record_metrics(submission))
 
 
@@ -270,11 +278,37 @@ def _install_cors(app: Flask) -> None:
         return response
 
 
+def _install_answer_log(app: Flask) -> None:
+    """Requests a fault rule answered, or that ended in a 500, join the request log.
+
+    Ingestion records every request it answers itself; these never reach it
+    (or fail inside it), and a test asking "what did my SDK get?" needs them.
+    """
+
+    @app.after_request
+    def _record_unanswered(response: Response) -> Response:
+        fault = g.get("fault_rule")
+        if g.get("request_recorded") or request.path.startswith("/_emulator/"):
+            return response
+        if fault is None and response.status_code < 500:
+            return response
+        try:
+            _ingestor().record_answer(
+                _submission(None, False, False),
+                response.status_code,
+                fault=str(fault) if fault is not None else None,
+            )
+            g.request_recorded = True
+        except Exception:  # the answer still goes out; the log line says why
+            log.exception("request not recorded route=%s", log_safe(request.path))
+        return response
+
+
 class _MaskWriteKeys(logging.Filter):
-    """The settings path carries a write key; the access log shows it masked."""
+    """Paths carry write keys (``/projects/<key>/settings``); logs show them masked."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple) and "/projects/" in str(record.args):
+        if isinstance(record.args, tuple) and "/projects/" in str(record.args).lower():
             record.args = tuple(
                 auth.mask_in_path(arg) if isinstance(arg, str) else arg
                 for arg in record.args
@@ -283,6 +317,7 @@ class _MaskWriteKeys(logging.Filter):
 
 
 def _mask_access_log() -> None:
-    access = logging.getLogger("emulator.segment.access")
-    if not any(isinstance(f, _MaskWriteKeys) for f in access.filters):
-        access.addFilter(_MaskWriteKeys())
+    for name in ("emulator.segment.access", "emulator.segment.ingest", __name__):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _MaskWriteKeys) for f in logger.filters):
+            logger.addFilter(_MaskWriteKeys())

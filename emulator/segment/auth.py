@@ -17,7 +17,10 @@ from emulator.web.errors import APIError
 # Real keys are 32 characters; anything this short is malformed, not unknown.
 MIN_WRITE_KEY_LENGTH = 8
 
-_KEY_IN_PATH = re.compile(r"(/projects/)([^/]+)")
+# Routes match case-sensitively, but a log line must not show /PROJECTS/<key>.
+_KEY_IN_PATH = re.compile(r"(/projects/+)([^/?#\s]+)", re.IGNORECASE)
+# "writeKey": "..." in a body preview (JSON text, maybe cut short or broken)
+_KEY_IN_JSON = re.compile(r'("write_?key"\s*:\s*")((?:[^"\\]|\\.)*)', re.IGNORECASE)
 
 
 def mask(write_key: str | None) -> str:
@@ -32,6 +35,11 @@ def mask(write_key: str | None) -> str:
 def mask_in_path(path: str) -> str:
     """Mask the key in ``/v1/projects/<writeKey>/settings``."""
     return _KEY_IN_PATH.sub(lambda m: m.group(1) + mask(m.group(2)), path)
+
+
+def mask_in_text(text: str) -> str:
+    """Mask every ``"writeKey": "..."`` of a JSON body shown to users."""
+    return _KEY_IN_JSON.sub(lambda m: m.group(1) + mask(m.group(2)), text)
 
 
 def from_authorization(header: str | None) -> str | None:

@@ -15,9 +15,12 @@ from emulator import jsontext
 from emulator.web.errors import APIError
 
 
-def too_large(size: int | str, limit: int) -> APIError:
+def too_large(size: int | None, limit: int, inflated: bool = False) -> APIError:
+    """The 400 for a body over *limit*; *size* is None when reading stopped early."""
+    body = "The request body, once inflated," if inflated else "The request body"
+    told = f" ({size} bytes)" if size is not None else ""
     return APIError(
-        f"The request body is larger than {limit} bytes ({size} bytes).",
+        f"{body} is larger than the limit of {limit} bytes{told}.",
         code="request_too_large",
     )
 
@@ -29,12 +32,17 @@ def read_limited(stream: IO[bytes], content_length: int | None, limit: int) -> b
 
     data = stream.read(limit + 1)
     if len(data) > limit:
-        raise too_large(f"more than {limit}", limit)
+        raise too_large(None, limit)
     return data
 
 
 def inflate(data: bytes, encoding: str | None, limit: int) -> bytes:
-    """Undo ``Content-Encoding: gzip`` (or deflate) without exceeding *limit*."""
+    """Undo ``Content-Encoding: gzip`` (or deflate) without exceeding *limit*.
+
+    A gzip body may hold several members (``cat a.gz b.gz``), which HTTP
+    clients and Go's reader inflate as one stream; anything after the last
+    member that is not another member is refused rather than ignored.
+    """
     encoding = (encoding or "identity").strip().lower()
     if encoding in ("", "identity"):
         return data
@@ -45,20 +53,41 @@ def inflate(data: bytes, encoding: str | None, limit: int) -> bytes:
             code="unsupported_encoding",
         )
 
-    wbits = 16 + zlib.MAX_WBITS if "gzip" in encoding else zlib.MAX_WBITS
-    inflater = zlib.decompressobj(wbits)
-    try:
-        inflated = inflater.decompress(data, limit + 1)
-    except zlib.error as error:
-        raise APIError(
-            f"The body is not valid {encoding} data: {error}.",
-            code="invalid_encoding",
-        ) from None
-    if len(inflated) > limit:
-        raise too_large(f"more than {limit} once inflated", limit)
-    if not inflater.eof:
-        raise APIError(f"The {encoding} body is truncated.", code="invalid_encoding")
-    return inflated
+    gzip = "gzip" in encoding
+    wbits = 16 + zlib.MAX_WBITS if gzip else zlib.MAX_WBITS
+    parts: list[bytes] = []
+    size = 0
+    rest = data
+    while True:
+        inflater = zlib.decompressobj(wbits)
+        try:
+            part = inflater.decompress(rest, limit + 1 - size)
+        except zlib.error as error:
+            raise APIError(
+                f"The body is not valid {encoding} data: {error}.",
+                code="invalid_encoding",
+            ) from None
+        size += len(part)
+        parts.append(part)
+        if size > limit:
+            raise too_large(None, limit, inflated=True)
+        if not inflater.eof:
+            raise APIError(
+                f"The {encoding} body is truncated.", code="invalid_encoding"
+            )
+
+        rest = inflater.unused_data
+        if not rest:
+            return b"".join(parts)
+        if not (gzip and rest.startswith(_GZIP_MAGIC)):
+            raise APIError(
+                f"The {encoding} body has {len(rest)} bytes of trailing data after "
+                "its end.",
+                code="invalid_encoding",
+            )
+
+
+_GZIP_MAGIC = b"\x1f\x8b"
 
 
 def parse_json(data: bytes) -> Any:

@@ -7,6 +7,17 @@ from typing import Any
 
 DEDUPE_SCOPES = ("global", "source")
 
+# A typo (``mesage_bytes``) must fail loudly, not leave the default in place.
+SOURCE_KEYS = (
+    "name",
+    "write_key",
+    "strict",
+    "tracking_plan",
+    "protocols",
+    "destinations",
+)
+SEGMENT_KEYS = ("limits", "dedupe_window_seconds", "dedupe_scope", "max_messages")
+
 
 @dataclass
 class SourceConfig:
@@ -52,15 +63,31 @@ class SegmentConfig:
     @classmethod
     def from_dict(cls, raw: dict[str, Any], path: str = "$") -> SegmentConfig:
         from emulator.config import ConfigError
+        from emulator.segment.auth import MIN_WRITE_KEY_LENGTH
 
         sources = []
-        for index, item in enumerate(raw.get("sources") or []):
+        listed = raw.get("sources")
+        listed = [] if listed is None else listed
+        if not isinstance(listed, list):
+            raise ConfigError(
+                f"'sources' must be a list of sources, not {listed!r}",
+                path=f"{path}.sources",
+            )
+        for index, item in enumerate(listed):
             where = f"{path}.sources[{index}]"
             if not isinstance(item, dict):
                 raise ConfigError("a source must be a mapping", path=where)
+            _known_keys(item, SOURCE_KEYS, where)
             for key in ("name", "write_key"):
                 if not isinstance(item.get(key), str) or not item[key]:
                     raise ConfigError(f"{key!r} must be a non-empty string", path=where)
+            if len(item["write_key"]) < MIN_WRITE_KEY_LENGTH:
+                # ingestion refuses such a key as malformed: no SDK could use it
+                raise ConfigError(
+                    f"the write key {item['write_key']!r} is shorter than "
+                    f"{MIN_WRITE_KEY_LENGTH} characters, which ingestion refuses",
+                    path=f"{where}.write_key",
+                )
             if not isinstance(item.get("strict", False), bool):
                 raise ConfigError(
                     f"'strict' must be true or false, not {item['strict']!r}",
@@ -86,10 +113,12 @@ class SegmentConfig:
         where = f"{path}.segment"
         if not isinstance(section, dict):
             raise ConfigError("the segment section must be a mapping", path=where)
+        _known_keys(section, SEGMENT_KEYS, where)
         limits_raw = section.get("limits")
         limits_raw = {} if limits_raw is None else limits_raw
         if not isinstance(limits_raw, dict):
             raise ConfigError("'limits' must be a mapping", path=f"{where}.limits")
+        _known_keys(limits_raw, tuple(vars(Limits())), f"{where}.limits")
         limits = Limits(
             **{
                 name: _positive_int(limits_raw, name, default, f"{where}.limits")
@@ -113,6 +142,17 @@ class SegmentConfig:
             dedupe_scope=scope,
             max_messages=_positive_int(section, "max_messages", 100000, where),
         )
+
+
+def _known_keys(section: dict[str, Any], known: tuple[str, ...], where: str) -> None:
+    from emulator.config import ConfigError
+
+    for key in section:
+        if key not in known:
+            raise ConfigError(
+                f"unknown key {key!r}; the known keys are {', '.join(known)}",
+                path=f"{where}.{key}",
+            )
 
 
 def _positive_int(

@@ -7,12 +7,12 @@ soon as a match is committed, counts, and a reset.
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 
+from emulator import jsontext
 from emulator.segment import messages
 from emulator.segment.messages import STATUSES, MessageQuery
 from emulator.segment.normalize import InvalidTimestamp, parse_timestamp
@@ -24,7 +24,9 @@ blueprint = Blueprint("segment_control", __name__, url_prefix="/_emulator")
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
-MAX_WAIT_SECONDS = 60.0
+# A waiting request holds one of the server's threads (48, see
+# emulator.web.server); the cap keeps a few slow tests from starving ingestion.
+MAX_WAIT_SECONDS = 30.0
 MAX_INTEGER = 2**63 - 1  # SQLite's largest integer
 
 # query parameter -> MessageQuery field
@@ -74,7 +76,13 @@ def list_messages():
 def wait_for_messages():
     """Answer as soon as ``count`` messages match, or 408 after ``timeout``."""
     query = parse_query(request.args)
-    timeout = _number("timeout", 5.0, 0.0, MAX_WAIT_SECONDS)
+    timeout = _number(
+        "timeout",
+        5.0,
+        0.0,
+        MAX_WAIT_SECONDS,
+        why="a wait holds a server thread, so it is capped",
+    )
     count = _integer("count", 1, 1, MAX_LIMIT)
     query.limit = max(query.limit, count)
     db = _ingestor().db
@@ -104,15 +112,12 @@ def list_requests():
         route=request.args.get("route"),
         status=_integer("status", 0, 100, 599) if status is not None else None,
         source=request.args.get("source"),
-        after=_integer("after", 0, 0, MAX_INTEGER),
+        after=_cursor(),
         limit=limit,
     )
+    following = found[-1]["id"] if found and len(found) >= limit else None
     return jsonify(
-        {
-            "items": found,
-            "count": len(found),
-            "next": found[-1]["id"] if found and len(found) >= limit else None,
-        }
+        {"items": found, "count": len(found), "cursor": following, "next": following}
     )
 
 
@@ -166,9 +171,13 @@ def _reset_body() -> Any:
     if not data.strip():
         return None
     try:
-        payload = json.loads(data)
-    except ValueError:
-        payload = ...
+        payload = jsontext.loads(data)
+    except jsontext.JSONTextError as error:
+        raise APIError(
+            f"The reset body is not valid JSON: {error}.",
+            code="invalid_json",
+            path="$",
+        ) from None
     if not isinstance(payload, dict):
         raise APIError(
             'The reset body must be a JSON object such as {"source": "demo-app"}, '
@@ -197,7 +206,7 @@ def parse_query(args) -> MessageQuery:
         query.where.append(_where(clause))
     query.since_ms = _time("since")
     query.until_ms = _time("until")
-    query.after = _integer("after", 0, 0, MAX_INTEGER)
+    query.after = _cursor()
     query.limit = _integer("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
     return query
 
@@ -243,7 +252,20 @@ def _time(name: str) -> int | None:
         ) from None
 
 
-def _number(name: str, default: float, low: float, high: float | None) -> float:
+def _cursor() -> int:
+    """``cursor`` (the name deliveries use) or its older alias ``after``."""
+    if "cursor" in request.args:
+        return _integer("cursor", 0, 0, MAX_INTEGER)
+    return _integer("after", 0, 0, MAX_INTEGER)
+
+
+def _number(
+    name: str,
+    default: float,
+    low: float,
+    high: float | None,
+    why: str = "",
+) -> float:
     value = request.args.get(name)
     if value is None:
         return default
@@ -253,8 +275,9 @@ def _number(name: str, default: float, low: float, high: float | None) -> float:
         number = float("nan")
     if not (number >= low and (high is None or number <= high)):
         bounds = f"between {low:g} and {high:g}" if high is not None else f">= {low:g}"
+        because = f" ({why})" if why else ""
         raise APIError(
-            f"{name} must be a number {bounds}, not {value!r}.",
+            f"{name} must be a number {bounds}{because}, not {value!r}.",
             code="invalid_query",
             path=name,
         )
@@ -292,8 +315,6 @@ def _flag(name: str) -> bool:
 def _page(query: MessageQuery, found: list) -> dict[str, Any]:
     items = [stored.as_item(with_raw=_flag("raw")) for stored in found]
     full = len(found) >= query.limit
-    return {
-        "items": items,
-        "count": len(items),
-        "next": found[-1].seq if full and found else None,
-    }
+    following = found[-1].seq if full and found else None
+    # "cursor" is the name deliveries use; "next" stays for older callers
+    return {"items": items, "count": len(items), "cursor": following, "next": following}

@@ -26,6 +26,7 @@ from emulator.segment.normalize import (
     strip_nulls,
 )
 from emulator.store import Database
+from emulator.web.app import log_safe
 from emulator.web.errors import APIError, json_path
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,7 @@ class _Item:
     reasons: list[str] = field(default_factory=list)
     violations: list[dict[str, Any]] = field(default_factory=list)
     forwarded: list[tuple[str | None, dict[str, Any]]] = field(default_factory=list)
+    where: list[str | int] = field(default_factory=list)  # $ or $.batch[i]
 
 
 class Ingestor:
@@ -121,6 +123,21 @@ class Ingestor:
 
         # The plan runs outside the store's lock; a duplicate's verdict is dropped.
         self._enforce(source, items)
+        if strict:
+            # a blocked message is dropped too: strict mode says so with a 400
+            blocked = [drop for item in items for drop in _plan_drops(item)]
+            if blocked:
+                for item in items:
+                    item.drops.extend(_plan_drops(item))
+                return self._reject(
+                    submission,
+                    source,
+                    write_key,
+                    items,
+                    batch_drops + blocked,
+                    received_at,
+                    received_ms,
+                )
 
         with self.db.transaction() as conn:
             self._dedupe(conn, source, items, received_ms)
@@ -168,7 +185,7 @@ class Ingestor:
             counts[item.status] = counts.get(item.status, 0) + 1
         log.debug(
             "ingested route=%s source=%s counts=%s",
-            submission.route,
+            log_safe(submission.route),
             source.name if source else "-",
             counts,
         )
@@ -179,6 +196,10 @@ class Ingestor:
         now = datetime.now(UTC)
         body = submission.body
         preview = body if isinstance(body, bytes | bytearray) else None
+        if preview:
+            preview = auth.mask_in_text(
+                bytes(preview[:1024]).decode("utf-8", "replace")
+            )
         source = None
         try:
             key = auth.from_authorization(submission.authorization)
@@ -205,9 +226,29 @@ class Ingestor:
             bytes=submission.size,
             user_agent=submission.user_agent,
             retry_count=submission.retry_count,
-            body_preview=bytes(preview[:1024]).decode("utf-8", "replace")
-            if preview
-            else None,
+            body_preview=preview or None,
+        )
+        with self.db.transaction() as conn:
+            messages.store_request(conn, request, (), self.config.max_messages)
+
+    def record_answer(
+        self, submission: Submission, status: int, fault: str | None = None
+    ) -> None:
+        """Keep a request answered by a fault rule or by a 500, with its status."""
+        now = datetime.now(UTC)
+        code = "fault_injected" if fault is not None else "internal_error"
+        request = RequestRecord(
+            received_at=format_timestamp(now),
+            received_ms=int(now.timestamp() * 1000),
+            method=submission.method,
+            route=submission.route,
+            status=status,
+            code=code,
+            reasons=[code],
+            bytes=submission.size,
+            user_agent=submission.user_agent,
+            retry_count=submission.retry_count,
+            fault=fault,
         )
         with self.db.transaction() as conn:
             messages.store_request(conn, request, (), self.config.max_messages)
@@ -263,7 +304,10 @@ class Ingestor:
                 path="$",
             )
         for index, item in enumerate(batch):
-            size = len(json.dumps(item, separators=(",", ":")).encode())
+            # UTF-8 bytes of compact JSON, as SDKs measure: "é" is 2, not 6
+            size = len(
+                json.dumps(item, separators=(",", ":"), ensure_ascii=False).encode()
+            )
             if size > limit:
                 raise APIError(
                     f"Message {index} of the batch is {size} bytes; "
@@ -335,9 +379,10 @@ class Ingestor:
             drop = rules.Drop(
                 "invalid_timestamp", str(error), json_path([*where, error.field])
             )
-            return _Item(raw=item, message=message, drops=[drop])
+            return _Item(raw=item, message=message, drops=[drop], where=where)
 
-        return _Item(raw=item, message=message, drops=rules.check(message, where))
+        drops = rules.check(message, where)
+        return _Item(raw=item, message=message, drops=drops, where=where)
 
     def _dedupe(
         self,
@@ -458,6 +503,31 @@ class Ingestor:
 
 
 _BATCH_PATHS = ("$.writeKey", "$.batch")
+
+
+def _plan_drops(item: _Item) -> list[rules.Drop]:
+    """A message the tracking plan blocked, as strict mode's reasons."""
+    if item.status != "blocked":
+        return []
+    code = item.reasons[0] if item.reasons else "blocked"
+    found = [
+        rules.Drop(
+            code,
+            "The source's tracking plan blocks this message: "
+            + str(violation.get("description") or violation.get("type") or code)
+            + ".",
+            json_path(item.where) + str(violation.get("path") or "$")[1:],
+        )
+        for violation in item.violations
+        if isinstance(violation, dict)
+    ]
+    return found or [
+        rules.Drop(
+            code,
+            "The source's tracking plan blocks this message.",
+            json_path(item.where),
+        )
+    ]
 
 
 def _kind(value: Any) -> str:

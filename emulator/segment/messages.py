@@ -40,7 +40,8 @@ CREATE TABLE IF NOT EXISTS segment_requests (
     message_count INTEGER NOT NULL DEFAULT 0,
     user_agent TEXT,
     retry_count INTEGER,
-    body_preview TEXT
+    body_preview TEXT,
+    fault TEXT
 );
 CREATE TABLE IF NOT EXISTS segment_messages (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -131,6 +132,7 @@ class RequestRecord:
     user_agent: str | None = None
     retry_count: int | None = None
     body_preview: str | None = None
+    fault: str | None = None  # the id of the fault rule that answered
 
 
 @dataclass
@@ -150,7 +152,11 @@ class MessageRow:
 
 
 # One encoder for every row: json.dumps with options builds a new one per call.
-_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+# allow_nan=False: NaN or Infinity stored once would break every where= query
+# (SQLite's JSON functions refuse the whole row), so it is a bug to fail loudly.
+_dumps = json.JSONEncoder(
+    separators=(",", ":"), ensure_ascii=False, allow_nan=False
+).encode
 
 
 def _text(value: Any) -> str | None:
@@ -167,8 +173,8 @@ def store_request(
     cursor = conn.execute(
         "INSERT INTO segment_requests (received_at, received_ms, method, route,"
         " source, write_key, status, code, reasons, bytes, message_count,"
-        " user_agent, retry_count, body_preview)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " user_agent, retry_count, body_preview, fault)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             request.received_at,
             request.received_ms,
@@ -184,6 +190,7 @@ def store_request(
             request.user_agent,
             request.retry_count,
             request.body_preview,
+            request.fault,
         ),
     )
     request_id = cursor.lastrowid
@@ -200,6 +207,16 @@ def store_request(
     if max_messages is not None:
         _apply_cap(conn, request_id, max_messages)
     return request_id
+
+
+def migrate(db: Database) -> None:
+    """Add columns newer than a store file written by an older emulator."""
+    with db.transaction() as conn:
+        columns = {
+            row[1] for row in conn.execute("PRAGMA table_info(segment_requests)")
+        }
+        if "fault" not in columns:
+            conn.execute("ALTER TABLE segment_requests ADD COLUMN fault TEXT")
 
 
 def _message_params(request_id: int, row: MessageRow) -> tuple:
@@ -430,6 +447,7 @@ def find_requests(
             "userAgent": row["user_agent"],
             "retryCount": row["retry_count"],
             "bodyPreview": row["body_preview"],
+            "fault": row["fault"],
         }
         for row in rows
     ]

@@ -23,12 +23,15 @@ CALL_TYPES = ("identify", "track", "page", "screen", "group", "alias")
 # Segment's own ids look like ``api-`` followed by 32 letters and digits.
 _ALPHABET = string.ascii_letters + string.digits
 
-# Timestamps arrive in many flavours (un-padded months, nanoseconds, offsets);
-# fromisoformat covers most of them and this pattern catches the rest.
-_LENIENT = re.compile(
-    r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})"
-    r"(?:[T ](\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:[.,](\d+))?)?)?"
-    r"\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?\s*$"
+# The ISO-8601 *extended* date-time forms Segment's SDKs send (RFC 3339 and the
+# looser forms of its own docs: un-padded fields, a space for ``T``, a comma
+# before the fraction, ``±HHMM``/``±HH`` offsets, a bare date). Basic forms
+# (``20240101T000000Z``), week and ordinal dates and surrounding spaces are
+# refused. ``[0-9]``, not ``\d``: other scripts' digits are not dates.
+_TIMESTAMP = re.compile(
+    r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})"
+    r"(?:[Tt ]([0-9]{1,2}):([0-9]{1,2})(?::([0-9]{1,2})(?:[.,]([0-9]+))?)?"
+    r"([Zz]|[+-][0-9]{2}(?::?[0-9]{2})?)?)?"
 )
 
 
@@ -55,37 +58,18 @@ def format_timestamp(moment: datetime) -> str:
 
 
 def parse_timestamp(value: Any, field: str = "timestamp") -> datetime:
-    """Parse an ISO-8601 string leniently; a value without offset is UTC."""
-    if not isinstance(value, str) or not value:
+    """Parse an ISO-8601 extended date-time; a value without offset is UTC."""
+    if not isinstance(value, str):
         raise InvalidTimestamp(field, value)
-
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        moment = _parse_lenient(value, field)
-
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    try:
-        return moment.astimezone(UTC)
-    except (OverflowError, ValueError):
-        raise InvalidTimestamp(field, value) from None
-
-
-def _parse_lenient(value: str, field: str) -> datetime:
-    match = _LENIENT.match(value)
+    match = _TIMESTAMP.fullmatch(value)
     if match is None:
         raise InvalidTimestamp(field, value)
 
     year, month, day, hour, minute, second, fraction, offset = match.groups()
     micro = int((fraction or "0")[:6].ljust(6, "0"))
-    zone = UTC
-    if offset and offset not in ("Z", "z"):
-        digits = offset[1:].replace(":", "")
-        delta = timedelta(hours=int(digits[:2]), minutes=int(digits[2:4] or 0))
-        zone = timezone(-delta if offset[0] == "-" else delta)
     try:
-        return datetime(
+        zone = _zone(offset)
+        moment = datetime(
             int(year),
             int(month),
             int(day),
@@ -95,8 +79,23 @@ def _parse_lenient(value: str, field: str) -> datetime:
             micro,
             tzinfo=zone,
         )
-    except ValueError:
+        return moment.astimezone(UTC)
+    except (OverflowError, ValueError):
+        # day 30 of February, hour 25, an offset of 24 hours or more, year 0001
+        # shifted before year 1: none is a date-time Segment can store
         raise InvalidTimestamp(field, value) from None
+
+
+def _zone(offset: str | None) -> timezone:
+    """``Z``, ``+05:30``, ``-0530`` or ``+05``; ValueError beyond ±23:59."""
+    if offset is None or offset in ("Z", "z"):
+        return UTC
+    digits = offset[1:].replace(":", "")
+    hours, minutes = int(digits[:2]), int(digits[2:4] or 0)
+    if hours > 23 or minutes > 59:
+        raise ValueError(f"offset {offset} out of range")
+    delta = timedelta(hours=hours, minutes=minutes)
+    return timezone(-delta if offset[0] == "-" else delta)
 
 
 def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -178,8 +177,11 @@ def _correct_timestamps(
     field = "timestamp" if "timestamp" in message else "originalTimestamp"
     sent_raw = message.get("sentAt", envelope.get("sentAt"))
 
-    original = parse_timestamp(original_raw, field) if original_raw else None
-    sent = parse_timestamp(sent_raw, "sentAt") if sent_raw else None
+    # present means not null: 0, "" and false are bad timestamps, not absent ones
+    original = (
+        parse_timestamp(original_raw, field) if original_raw is not None else None
+    )
+    sent = parse_timestamp(sent_raw, "sentAt") if sent_raw is not None else None
 
     message["receivedAt"] = received_at_text
     if sent is not None:

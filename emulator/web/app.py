@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from pathlib import Path
 
@@ -18,6 +19,14 @@ from emulator.web import faults
 from emulator.web.errors import install_error_handlers
 
 log = logging.getLogger(__name__)
+
+# C0, DEL, C1 and the Unicode line separators: each could forge or split a line
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def log_safe(text: str) -> str:
+    """*text* with control characters backslash-escaped, fit for one log line."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode(), text)
 
 
 def create_service_app(
@@ -48,8 +57,8 @@ def _install_access_log(app: Flask, name: str) -> None:
         elapsed_ms = (time.perf_counter() - g.get("started", time.perf_counter())) * 1e3
         access.info(
             "%s %s %d messages=%s %.1fms",
-            request.method,
-            request.path,
+            log_safe(request.method),
+            log_safe(request.path),
             response.status_code,
             g.get("message_count", "-"),
             elapsed_ms,

@@ -11,8 +11,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import RequestRedirect
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,15 @@ def json_path(parts: list[str | int] | tuple[str | int, ...]) -> str:
 def install_error_handlers(app: Flask) -> None:
     """Answer every error of *app* with a JSON body."""
 
+    @app.before_request
+    def _redirect_as_json():
+        # Flask returns routing redirects as Werkzeug's HTML page, past every
+        # error handler; catch them while they are still pending.
+        pending = request.routing_exception
+        if isinstance(pending, RequestRedirect):
+            return redirect_response(pending)
+        return None
+
     @app.errorhandler(APIError)
     def _api_error(error: APIError):
         response = jsonify(error.body())
@@ -91,3 +101,17 @@ def install_error_handlers(app: Flask) -> None:
         )
         response.status_code = 500
         return response
+
+
+def redirect_response(redirect: RequestRedirect):
+    """A 308 with ``Location`` and a JSON body, like every other answer."""
+    response = jsonify(
+        {
+            "code": "redirect",
+            "message": f"This resource is at {redirect.new_url}; repeat the "
+            "request there.",
+        }
+    )
+    response.status_code = redirect.code
+    response.headers["Location"] = redirect.new_url
+    return response

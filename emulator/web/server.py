@@ -17,11 +17,21 @@ from waitress.server import create_server
 log = logging.getLogger(__name__)
 
 
+# waitress serves one request per thread; long-polls (``/_emulator/messages/wait``,
+# capped at 30 s) hold theirs, so eight threads let eight waiters stop ingestion.
+DEFAULT_THREADS = 48
+
+
 class ServiceServer:
     """One service listening on *host*:*port* (port 0 picks a free one)."""
 
     def __init__(
-        self, name: str, app, host: str = "127.0.0.1", port: int = 0, threads: int = 8
+        self,
+        name: str,
+        app,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        threads: int = DEFAULT_THREADS,
     ) -> None:
         self.name = name
         self._server = create_server(
