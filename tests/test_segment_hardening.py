@@ -507,3 +507,33 @@ def test_requests_page_by_cursor(client):
     assert len(first["items"]) == 2
     assert len(rest["items"]) == 1
     assert rest["cursor"] is None
+
+
+@pytest.mark.parametrize(
+    "rule, status",
+    [({"status": 503}, 503), ({"status": 429, "retry_after": 1}, 429)],
+)
+def test_a_real_fault_rule_answer_is_in_the_request_log(client, rule, status):
+    added = client.post("/_emulator/faults", json={"path": "/v1/track", **rule})
+    assert added.status_code == 201, added.json
+
+    response = client.post("/v1/track", json=track(), headers=basic())
+
+    assert response.status_code == status
+    [logged] = _requests(client)
+    assert (logged["status"], logged["fault"]) == (status, added.json["id"])
+    assert stored(client) == []
+
+
+def test_a_dropped_connection_is_in_the_request_log(server, client):
+    added = client.post("/_emulator/faults", json={"path": "/v1/track", "drop": True})
+    assert added.status_code == 201, added.json
+
+    with pytest.raises(requests.ConnectionError):
+        requests.post(
+            f"{server.url}/v1/track", json=track(), headers=basic(), timeout=5
+        )
+
+    [logged] = _requests(client)
+    assert logged["fault"] == added.json["id"]
+    assert logged["route"] == "/v1/track"

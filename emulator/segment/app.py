@@ -317,7 +317,12 @@ class _MaskWriteKeys(logging.Filter):
 
 
 def _mask_access_log() -> None:
-    for name in ("emulator.segment.access", "emulator.segment.ingest", __name__):
+    for name in (
+        "emulator.segment.access",
+        "emulator.segment.ingest",
+        "emulator.web.faults",  # "fault injected ... path=%s"
+        __name__,
+    ):
         logger = logging.getLogger(name)
         if not any(isinstance(f, _MaskWriteKeys) for f in logger.filters):
             logger.addFilter(_MaskWriteKeys())
