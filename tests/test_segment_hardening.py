@@ -537,3 +537,14 @@ def test_a_dropped_connection_is_in_the_request_log(server, client):
     [logged] = _requests(client)
     assert logged["fault"] == added.json["id"]
     assert logged["route"] == "/v1/track"
+
+
+@pytest.mark.parametrize("sent_at", [0, "2024-01-01T00:00:00+24:00"])
+def test_a_bad_batch_sent_at_is_blamed_on_the_batch(client, sent_at):
+    body = {"batch": [track()], "sentAt": sent_at}
+
+    client.post("/v1/batch", json=body, headers=basic())
+
+    [item] = stored(client)
+    assert item["reasons"] == ["invalid_timestamp"]
+    assert item["details"][0]["path"] == "$.sentAt"

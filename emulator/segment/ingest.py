@@ -376,9 +376,8 @@ class Ingestor:
             if submission.call_type:
                 message["type"] = submission.call_type
             message["receivedAt"] = received_at
-            drop = rules.Drop(
-                "invalid_timestamp", str(error), json_path([*where, error.field])
-            )
+            culprit = [error.field] if error.in_envelope else [*where, error.field]
+            drop = rules.Drop("invalid_timestamp", str(error), json_path(culprit))
             return _Item(raw=item, message=message, drops=[drop], where=where)
 
         drops = rules.check(message, where)

@@ -38,10 +38,11 @@ _TIMESTAMP = re.compile(
 class InvalidTimestamp(ValueError):
     """A timestamp field that is not an ISO-8601 date-time."""
 
-    def __init__(self, field: str, value: Any) -> None:
+    def __init__(self, field: str, value: Any, in_envelope: bool = False) -> None:
         super().__init__(f"{field} {value!r} is not an ISO-8601 date-time.")
         self.field = field
         self.value = value
+        self.in_envelope = in_envelope  # the batch's sentAt, not the message's
 
 
 def new_message_id() -> str:
@@ -181,7 +182,12 @@ def _correct_timestamps(
     original = (
         parse_timestamp(original_raw, field) if original_raw is not None else None
     )
-    sent = parse_timestamp(sent_raw, "sentAt") if sent_raw is not None else None
+    try:
+        sent = parse_timestamp(sent_raw, "sentAt") if sent_raw is not None else None
+    except InvalidTimestamp:
+        raise InvalidTimestamp(
+            "sentAt", sent_raw, in_envelope="sentAt" not in message
+        ) from None
 
     message["receivedAt"] = received_at_text
     if sent is not None:
