@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import select
 import signal
+import socket
 
 import click
 
@@ -61,38 +63,64 @@ def command(
         demo_events = demo_seed_events(config.raw)
 
     address = StackAddress(host, segment_port, livelike_port)
-    stack = Stack(config, store=store, address=address).start()
-
-    click.echo(f"Segment  {stack.segment_url}")
-    click.echo(f"LiveLike {stack.livelike_url}")
-    for source in config.segment.sources:
-        click.echo(f"  source {source.name:<12} write key {source.write_key}")
-    if demo_events:
-        report = seed_demo(config, stack.segment_url, demo_events)
-        click.echo(f"Seeded {report.sent} demo events ({report.accepted} accepted).")
-    click.echo("Ready. Press Ctrl-C to stop.")
-
+    _stop_on_signals()
+    stack = None
     try:
-        _wait_for_a_stop_signal()
+        stack = Stack(config, store=store, address=address).start()
+
+        click.echo(f"Segment  {stack.segment_url}")
+        click.echo(f"LiveLike {stack.livelike_url}")
+        for source in config.segment.sources:
+            click.echo(f"  source {source.name:<12} write key {source.write_key}")
+        if demo_events:
+            report = seed_demo(config, stack.segment_url, demo_events)
+            click.echo(
+                f"Seeded {report.sent} demo events ({report.accepted} accepted)."
+            )
+        click.echo("Ready. Press Ctrl-C to stop.")
+
+        _wait_for_signals()
     except KeyboardInterrupt:
         pass
     finally:
-        stack.stop()
-        click.echo("Stopped.")
+        if stack is not None:
+            stack.stop()
+            click.echo("Stopped.")
+
+
+def _wait_for_signals() -> None:
+    """Sleep until a signal's handler raises.
+
+    ``signal.pause()`` is not enough: the kernel may hand the signal to one of
+    the server threads, and then the main thread sleeps on. The wake-up file
+    descriptor is written whichever thread took the signal, so the main thread
+    wakes and runs the handler.
+    """
+    wake, waker = socket.socketpair()
+    waker.setblocking(False)
+    signal.set_wakeup_fd(waker.fileno(), warn_on_full_buffer=False)
+    try:
+        while True:
+            select.select([wake], [], [])
+            wake.recv(64)
+    finally:
+        signal.set_wakeup_fd(-1)
+        wake.close()
+        waker.close()
 
 
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _wait_for_a_stop_signal() -> None:
-    """Block until SIGINT or SIGTERM, which both arrive as KeyboardInterrupt.
+def _stop_on_signals() -> None:
+    """Make SIGINT and SIGTERM both arrive as KeyboardInterrupt, from now on.
 
-    The handler raises instead of setting an Event: a handler that takes a lock
-    the main thread already holds (inside ``Event.wait``) deadlocks. SIGINT is
+    Installed before the stack starts, so that a signal at any moment stops the
+    stack's worker threads instead of leaving the process waiting on them. The
+    handler raises instead of setting an Event: a handler that takes a lock the
+    main thread already holds (inside ``Event.wait``) deadlocks. SIGINT is
     installed too, because a shell starting us in the background ignores it.
     """
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGINT, _interrupt)
-    while True:
-        signal.pause()
