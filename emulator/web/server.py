@@ -45,6 +45,8 @@ class ServiceServer:
         )
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
+        self._trigger_lock = threading.Lock()
+        self._closed = False
 
     @property
     def host(self) -> str:
@@ -86,15 +88,21 @@ class ServiceServer:
                     count=1,
                 )
         finally:
-            server.close()
-            # idle keep-alive connections would otherwise linger until timeout
-            for channel in list(server._map.values()):
-                channel.close()
+            # Under the lock: stop() must not write to a trigger pipe whose file
+            # descriptor was closed here (and maybe already reused elsewhere).
+            with self._trigger_lock:
+                self._closed = True
+                server.close()
+                # idle keep-alive connections would otherwise linger until timeout
+                for channel in list(server._map.values()):
+                    channel.close()
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stopping.set()
         if self._thread is not None and self._thread.is_alive():
-            self._server.pull_trigger()
+            with self._trigger_lock:
+                if not self._closed:
+                    self._server.pull_trigger()
             self._thread.join(timeout)
         elif self._thread is None:
             self._server.close()
