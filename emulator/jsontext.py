@@ -86,3 +86,16 @@ def _replace_lone_surrogates(value: Any) -> Any:
             for key, item in value.items()
         }
     return value
+
+
+def json_path(parts: list[str | int] | tuple[str | int, ...]) -> str:
+    """``["batch", 3, "event"]`` → ``$.batch[3].event``; odd keys are quoted."""
+    out = "$"
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part.isidentifier():
+            out += f".{part}"
+        else:
+            out += "[" + json.dumps(part, ensure_ascii=False) + "]"
+    return out

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from emulator.contracts import ContractViolation, Violation, check, validate_message
-from emulator.contracts.violations import dotted, json_path, json_type
+from emulator.contracts.violations import dotted, json_type
+from emulator.jsontext import json_path
 
 TRACK = {"type": "track", "event": "Signed Up", "userId": "u-1"}
 

@@ -48,8 +48,8 @@ from emulator.contracts.violations import (
     UNPLANNED_PROPERTY,
     Violation,
     dotted,
-    json_path,
 )
+from emulator.jsontext import json_path
 from emulator.resources import contracts_dir
 
 log = logging.getLogger(__name__)

@@ -21,9 +21,9 @@ from emulator.contracts.violations import (
     Violation,
     describe,
     dotted,
-    json_path,
     violation_type,
 )
+from emulator.jsontext import json_path
 
 log = logging.getLogger(__name__)
 

@@ -84,19 +84,6 @@ def _show(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def json_path(parts: list[str | int] | tuple[str | int, ...]) -> str:
-    """``["batch", 3, "event"]`` → ``$.batch[3].event`` (quotes odd keys)."""
-    out = "$"
-    for part in parts:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif part.isidentifier():
-            out += f".{part}"
-        else:
-            out += "[" + json.dumps(part, ensure_ascii=False) + "]"
-    return out
-
-
 def dotted(parts: list[str | int] | tuple[str | int, ...]) -> str:
     """Segment's field notation: ``properties.products.0.price``; ``(root)``."""
     return ".".join(str(part) for part in parts) if parts else "(root)"

@@ -15,7 +15,11 @@ from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
+from emulator.jsontext import json_path
+
 log = logging.getLogger(__name__)
+
+__all__ = ["APIError", "install_error_handlers", "json_path"]
 
 
 class APIError(Exception):
@@ -50,19 +54,6 @@ class APIError(Exception):
             body["path"] = self.path
         body.update(self.extra)
         return body
-
-
-def json_path(parts: list[str | int] | tuple[str | int, ...]) -> str:
-    """Render a location as a JSON path: ``$.batch[3].properties.plan``."""
-    out = "$"
-    for part in parts:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif part.isidentifier():
-            out += f".{part}"
-        else:
-            out += "[" + repr(part).replace("'", '"') + "]"
-    return out
 
 
 def install_error_handlers(app: Flask) -> None:
