@@ -18,6 +18,9 @@ from emulator.resources import fixtures_dir
 
 DEFAULT_CONFIG_NAME = "stack.yaml"
 
+# The top-level keys of a stack configuration; each has one owner.
+SECTIONS = ("segment", "sources", "delivery", "livelike", "faults", "demo")
+
 
 class ConfigError(ValueError):
     """A stack configuration that cannot be used; says where and why."""
@@ -62,6 +65,8 @@ def load_config(path: str | Path | None = None) -> StackConfig:
         raise ConfigError("not usable YAML: nested too deeply", file=file) from None
     except yaml.YAMLError as error:
         raise ConfigError(f"not valid YAML: {error}", file=file) from None
+    except ValueError:  # an integer with more digits than Python will convert
+        raise ConfigError("not usable YAML: a number is too long", file=file) from None
 
     if isinstance(raw, dict):
         _anchor_plan_paths(raw, file.parent)
@@ -99,6 +104,13 @@ def parse_config(raw: Any) -> StackConfig:
 
     if not isinstance(raw, dict):
         raise ConfigError("the configuration must be a mapping", path="$")
+    unknown = sorted(str(key) for key in raw if key not in SECTIONS)
+    if unknown:
+        raise ConfigError(
+            f"unknown section(s) {', '.join(map(repr, unknown))}; "
+            f"a stack configuration has {', '.join(SECTIONS)}",
+            path="$",
+        )
 
     segment = SegmentConfig.from_dict(raw, path="$")
     destinations = {

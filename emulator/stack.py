@@ -79,6 +79,9 @@ class Stack:
         segment_app.extensions.setdefault("seglike.stats", []).append(
             delivery_control.stats_provider(self.db)
         )
+        segment_app.extensions.setdefault("seglike.reset", []).append(
+            self._reset_deliveries
+        )
         self.segment = ServiceServer(
             "segment",
             segment_app,
@@ -126,6 +129,28 @@ class Stack:
 
             for worker in self._workers:
                 worker.start()
+
+    def _reset_deliveries(self, source: str | None) -> dict:
+        """With Segment's reset of every source, forget the pipeline's work too.
+
+        Otherwise a delivery still retrying would reach LiveLike after the reset.
+        A one-source reset leaves the queue alone: the pipeline's cursor is
+        shared by every source.
+        """
+        from emulator.actions.deliveries import reset as reset_deliveries
+        from emulator.actions.pipeline import Pipeline
+
+        if source is not None:
+            return {}
+
+        with self._resetting:
+            pipelines = [w for w in self._workers if isinstance(w, Pipeline)]
+            for pipeline in pipelines:
+                pipeline.stop()
+            reset_deliveries(self.db)
+            for pipeline in pipelines:
+                pipeline.start()
+        return {"deliveries_reset": True}
 
     def _install_stack_reset(self, app: Flask) -> None:
         """Serve :meth:`reset` as ``POST /_emulator/stack/reset`` on *app*.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -96,3 +97,47 @@ def test_up_reports_a_bad_config_without_a_traceback(tmp_path):
     assert "$.sources[0]" in result.stderr
     assert "write_key" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def run_up(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "emulator", "up", "--no-seed-events", *args],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_up_says_when_a_port_is_taken(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+
+        result = run_up(tmp_path, "--segment-port", str(port), "--livelike-port", "0")
+
+    assert result.returncode == 1
+    assert f"Segment port {port}" in result.stderr
+    assert "already in use" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_up_refuses_a_store_that_is_not_sqlite(tmp_path):
+    (tmp_path / "notes.txt").write_text("not a database, just notes")
+
+    result = run_up(tmp_path, "--store", "notes.txt", "--segment-port", "0")
+
+    assert result.returncode == 1
+    assert "Cannot open the store 'notes.txt': file is not a database." in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_up_refuses_an_unknown_top_level_section(tmp_path):
+    config = tmp_path / "stack.yaml"
+    config.write_text("sourcse: []\n")
+
+    result = run_up(tmp_path, "--config", str(config))
+
+    assert result.returncode == 1
+    assert "$: unknown section(s) 'sourcse'" in result.stderr

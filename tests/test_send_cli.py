@@ -342,6 +342,16 @@ def test_send_refuses_a_url_that_is_not_http_at_once(url):
         send_messages(generate(1, seed=1), url=url)
 
 
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:99999", "http://127.0.0.1:abc", "http://[::1]:65536"]
+)
+def test_send_refuses_a_port_out_of_range_at_once(url):
+    result = CliRunner().invoke(main, ["send", "--generate", "5", "--url", url])
+
+    assert result.exit_code == 2
+    assert f"port must be a number from 0 to 65535, not {url!r}" in result.output
+
+
 def test_send_stops_quickly_when_nothing_answers():
     url = _closed_port_url()
     waits: list[float] = []

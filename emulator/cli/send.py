@@ -199,10 +199,16 @@ def encode(value: Any) -> bytes:
 def check_url(url: str) -> str:
     """*url* when it is an http(s) URL with a host; a ValueError otherwise."""
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(
             f"The URL must start with http:// or https:// and name a host, not {url!r}."
         )
+    try:
+        parts.port  # noqa: B018 - urlsplit checks the port when it is read
+    except ValueError:
+        raise ValueError(
+            f"The URL's port must be a number from 0 to 65535, not {url!r}."
+        ) from None
     return url
 
 

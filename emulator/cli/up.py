@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import select
 import signal
@@ -9,8 +10,10 @@ import socket
 
 import click
 
+from emulator import logs
 from emulator.config import ConfigError, load_config
 from emulator.stack import DEFAULT_STORE, Stack, StackAddress
+from emulator.store import StoreError
 
 
 @click.command("up")
@@ -51,7 +54,7 @@ def command(
     config_path, host, segment_port, livelike_port, store, seed_events, no_seed_events
 ) -> None:
     """Run the Segment and LiveLike emulators until Ctrl-C."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logs.configure(logging.INFO)
     try:
         config = load_config(config_path)
     except ConfigError as error:
@@ -64,9 +67,15 @@ def command(
 
     address = StackAddress(host, segment_port, livelike_port)
     _stop_on_signals()
-    stack = None
     try:
-        stack = Stack(config, store=store, address=address).start()
+        stack = Stack(config, store=store, address=address)
+    except StoreError as error:
+        raise click.ClickException(str(error)) from None
+
+    started = False
+    try:
+        _start(stack, address)
+        started = True
 
         click.echo(f"Segment  {stack.segment_url}")
         click.echo(f"LiveLike {stack.livelike_url}")
@@ -83,9 +92,24 @@ def command(
     except KeyboardInterrupt:
         pass
     finally:
-        if stack is not None:
-            stack.stop()
+        stack.stop()
+        if started:
             click.echo("Stopped.")
+
+
+def _start(stack: Stack, address: StackAddress) -> None:
+    """Start *stack*; a port that is taken is the user's to fix, said plainly."""
+    try:
+        stack.start()
+    except OSError as error:
+        if error.errno != errno.EADDRINUSE:
+            raise
+        raise click.ClickException(
+            f"An address is already in use on {address.host} (Segment port "
+            f"{address.segment_port}, LiveLike port {address.livelike_port}): "
+            "is another `seglike up` running? Pick other ports with "
+            "--segment-port/--livelike-port, or 0 for free ones."
+        ) from None
 
 
 def _wait_for_signals() -> None:

@@ -17,13 +17,14 @@ from typing import Any
 from flask import Flask, Response, current_app, g, jsonify, request
 
 from emulator.config import StackConfig
+from emulator.logs import log_safe
 from emulator.resources import contracts_dir
 from emulator.segment import auth, body, control, messages
 from emulator.segment.ingest import Ingestor, Outcome, Submission
 from emulator.segment.normalize import CALL_TYPES
 from emulator.store import Database
 from emulator.web import faults
-from emulator.web.app import create_service_app, log_safe
+from emulator.web.app import create_service_app
 from emulator.web.errors import APIError
 
 log = logging.getLogger(__name__)

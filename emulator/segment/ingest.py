@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from emulator.contracts.protocols import enforce
+from emulator.logs import log_safe
 from emulator.segment import auth, messages, rules
 from emulator.segment.config import SegmentConfig, SourceConfig
 from emulator.segment.messages import MessageRow, RequestRecord
@@ -26,7 +27,6 @@ from emulator.segment.normalize import (
     strip_nulls,
 )
 from emulator.store import Database
-from emulator.web.app import log_safe
 from emulator.web.errors import APIError, json_path
 
 log = logging.getLogger(__name__)

@@ -5,6 +5,6 @@ and its queries; this package only knows how to open, lock, commit and wake up
 the readers who wait for new rows.
 """
 
-from emulator.store.database import Database, open_database
+from emulator.store.database import Database, StoreError, open_database
 
-__all__ = ["Database", "open_database"]
+__all__ = ["Database", "StoreError", "open_database"]

@@ -130,6 +130,13 @@ class Database:
             self._conn.close()
 
 
+class StoreError(RuntimeError):
+    """A store file that cannot be opened; says which file and why."""
+
+
 def open_database(path: str | Path | None) -> Database:
     """Open the store at *path*; ``None`` or ``":memory:"`` keeps it in memory."""
-    return Database(MEMORY if path in (None, MEMORY) else path)
+    try:
+        return Database(MEMORY if path in (None, MEMORY) else path)
+    except (sqlite3.Error, OSError) as error:
+        raise StoreError(f"Cannot open the store {str(path)!r}: {error}.") from None

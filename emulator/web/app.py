@@ -9,24 +9,16 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import time
 from pathlib import Path
 
 from flask import Blueprint, Flask, Response, g, jsonify, request
 
+from emulator.logs import log_safe
 from emulator.web import faults
 from emulator.web.errors import install_error_handlers
 
 log = logging.getLogger(__name__)
-
-# C0, DEL, C1 and the Unicode line separators: each could forge or split a line
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-
-
-def log_safe(text: str) -> str:
-    """*text* with control characters backslash-escaped, fit for one log line."""
-    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode(), text)
 
 
 def create_service_app(
