@@ -48,7 +48,7 @@ def create_blueprint(db: Database) -> Blueprint:
                 f"{', '.join(deliveries.STATUSES)}.",
                 code="invalid_filter",
             )
-        after = _int_arg("cursor", 0, minimum=0, maximum=MAX_ID)
+        after = _cursor_arg()
         limit = _int_arg("limit", 100, minimum=1, maximum=MAX_LIMIT)
 
         items = deliveries.list_deliveries(db, after=after, limit=limit, **filters)
@@ -67,6 +67,18 @@ def create_blueprint(db: Database) -> Blueprint:
         return jsonify(item)
 
     return control
+
+
+# The paging parameter of every control route: ``cursor``, or its older names
+# ``after`` and ``next`` as the messages routes take them; the first given wins.
+CURSOR_NAMES = ("cursor", "after", "next")
+
+
+def _cursor_arg() -> int:
+    for name in CURSOR_NAMES:
+        if name in request.args:
+            return _int_arg(name, 0, minimum=0, maximum=MAX_ID)
+    return 0
 
 
 def _int_arg(name: str, default: int, *, minimum: int, maximum: int | None = None):

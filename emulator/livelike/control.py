@@ -7,15 +7,28 @@ the audience-sync log.
 
 from __future__ import annotations
 
+import logging
+import threading
+
 from flask import Blueprint, jsonify, request
 
+from emulator import jsontext
 from emulator.livelike import models
 from emulator.livelike.app import engine
 from emulator.web.errors import APIError
 
+log = logging.getLogger(__name__)
+
 blueprint = Blueprint("livelike_control", __name__, url_prefix="/_emulator")
 
-MAX_WAIT_SECONDS = 60.0
+# A wait holds one of the server's 48 threads: capped like Segment's, and
+# waits beyond MAX_WAITERS at once are 429 so that the API keeps its threads.
+MAX_WAIT_SECONDS = 30.0
+MAX_WAITERS = 16
+WAITERS = threading.BoundedSemaphore(MAX_WAITERS)
+# The paging parameter of every control route; the first one given wins.
+CURSOR_NAMES = ("cursor", "after", "next")
+MAX_CURSOR = 2**62
 
 
 def _int(name: str, default: int, minimum: int = 0, maximum: int = 10_000) -> int:
@@ -54,16 +67,47 @@ def _wait_seconds() -> float:
         value = -1.0
     if not 0 <= value <= MAX_WAIT_SECONDS:
         raise APIError(
-            f"Query parameter 'wait' must be seconds from 0 to {MAX_WAIT_SECONDS:g}, "
-            f"got {raw!r}.",
+            f"Query parameter 'wait' must be seconds from 0 to {MAX_WAIT_SECONDS:g} "
+            f"(a wait holds a server thread, so it is capped), got {raw!r}.",
             code="invalid_query",
             path="$.query.wait",
         )
     return value
 
 
+def _cursor() -> int:
+    """``cursor``, or its older names ``after`` and ``next``, as on Segment."""
+    for name in CURSOR_NAMES:
+        if name in request.args:
+            return _int(name, 0, 0, MAX_CURSOR)
+    return 0
+
+
+def _reset_body() -> None:
+    """An empty body or a JSON object; anything else is refused, not ignored."""
+    data = request.get_data(cache=False)
+    if not data.strip():
+        return
+    try:
+        payload = jsontext.loads(data)
+    except jsontext.JSONTextError as error:
+        raise APIError(
+            f"The reset body is not valid JSON: {error}.",
+            code="invalid_json",
+            path="$",
+        ) from None
+    if not isinstance(payload, dict):
+        raise APIError(
+            "The reset body must be a JSON object, or empty, not "
+            f"{type(payload).__name__} {str(payload)[:40]!r}.",
+            code="invalid_json",
+            path="$",
+        )
+
+
 @blueprint.post("/reset")
 def reset():
+    _reset_body()
     models.reset(engine().db)
     return jsonify({"reset": True})
 
@@ -73,7 +117,7 @@ def received_requests():
     """Requests received, oldest first; ``wait`` long-polls until one matches."""
     db = engine().db
     status = _int("status", 0, 100, 599) if "status" in request.args else None
-    after = _int("after", 0, 0, 2**62)
+    after = _cursor()
     limit = _int("limit", 100, 1, 1000)
     wait = _wait_seconds()
 
@@ -87,7 +131,22 @@ def received_requests():
             client_id=request.args.get("client_id"),
         )
 
-    found = db.wait_for(probe, timeout=wait) if wait else probe()
+    if not wait:
+        return jsonify({"requests": probe()})
+    if not WAITERS.acquire(blocking=False):
+        log.warning("wait refused waiters=%d", MAX_WAITERS)
+        raise APIError(
+            f"{MAX_WAITERS} waits are already open on this server, the most it "
+            "allows so that the API keeps its threads; retry in a second or "
+            "ask without wait.",
+            status=429,
+            code="too_many_waits",
+            headers={"Retry-After": "1"},
+        )
+    try:
+        found = db.wait_for(probe, timeout=wait)
+    finally:
+        WAITERS.release()
     return jsonify({"requests": found or []})
 
 
@@ -100,7 +159,7 @@ def stats():
 def outbox():
     db = engine().db
     sql = "SELECT * FROM ll_outbox WHERE seq > ?"
-    params: list = [_int("after", 0, 0, 2**62)]
+    params: list = [_cursor()]
     _choice("channel", ("segment", "webhook"))
     _choice("delivered", ("true", "false"))
     _choice("state", tuple(STATES))

@@ -8,6 +8,7 @@ soon as a match is committed, counts, and a reset.
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
@@ -28,6 +29,9 @@ MAX_LIMIT = 1000
 # emulator.web.server); the cap keeps a few slow tests from starving ingestion.
 MAX_WAIT_SECONDS = 30.0
 MAX_INTEGER = 2**63 - 1  # SQLite's largest integer
+# Waits beyond this many at once are 429: ingestion must always keep threads.
+MAX_WAITERS = 16
+WAITERS = threading.BoundedSemaphore(MAX_WAITERS)
 
 # query parameter -> MessageQuery field
 _EXACT = {
@@ -92,7 +96,20 @@ def wait_for_messages():
         found = _find(db, query, with_raw)
         return found if len(found) >= count else None
 
-    found = db.wait_for(probe, timeout=timeout)
+    if not WAITERS.acquire(blocking=False):
+        log.warning("wait refused waiters=%d", MAX_WAITERS)
+        raise APIError(
+            f"{MAX_WAITERS} waits are already open on this server, the most it "
+            "allows so that ingestion keeps its threads; retry in a second or "
+            "read GET /_emulator/messages without waiting.",
+            status=429,
+            code="too_many_waits",
+            headers={"Retry-After": "1"},
+        )
+    try:
+        found = db.wait_for(probe, timeout=timeout)
+    finally:
+        WAITERS.release()
     if found is None:
         raise APIError(
             f"No {count} message(s) matched within {timeout:g} seconds.",
@@ -165,8 +182,11 @@ def _find(db, query: MessageQuery, with_raw: bool) -> list:
         raise APIError(str(error), code="invalid_query", path="where") from None
 
 
+RESET_KEYS = ("source",)
+
+
 def _reset_body() -> Any:
-    """An unreadable body must not reset everything by accident."""
+    """An unreadable body (or a misspelt key) must not reset everything."""
     data = request.get_data(cache=False)
     if not data.strip():
         return None
@@ -185,6 +205,14 @@ def _reset_body() -> Any:
             code="invalid_body",
             path="$",
         )
+    for key in payload:
+        if key not in RESET_KEYS:
+            raise APIError(
+                f"The reset body has an unknown key {key!r}; the only key is "
+                '"source" (or send no body to reset everything).',
+                code="invalid_body",
+                path=jsontext.json_path([key]),
+            )
     return payload
 
 
@@ -252,11 +280,16 @@ def _time(name: str) -> int | None:
         ) from None
 
 
+# The paging parameter of every control route; the first one given wins.
+CURSOR_NAMES = ("cursor", "after", "next")
+
+
 def _cursor() -> int:
-    """``cursor`` (the name deliveries use) or its older alias ``after``."""
-    if "cursor" in request.args:
-        return _integer("cursor", 0, 0, MAX_INTEGER)
-    return _integer("after", 0, 0, MAX_INTEGER)
+    """``cursor``, or its older names ``after`` and ``next`` (the field pages carry)."""
+    for name in CURSOR_NAMES:
+        if name in request.args:
+            return _integer(name, 0, 0, MAX_INTEGER)
+    return 0
 
 
 def _number(
