@@ -324,8 +324,21 @@ def add_to_balance(
 # --- requests log ---------------------------------------------------------------
 
 
-# TODO(livelike): the request log and delivered outbox rows are never trimmed; a
-# long `seglike up` session on a file store grows until `/_emulator/reset`.
+#: The request log and the delivered outbox rows keep this many of their newest
+#: rows, like the Segment store's cap, so a long session on a file store stays
+#: bounded. Rows still to be sent are never trimmed.
+KEEP_ROWS = 100_000
+
+
+def trim_delivered_outbox(conn) -> None:
+    """Forget delivered source events older than the newest :data:`KEEP_ROWS`."""
+    (newest,) = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM ll_outbox").fetchone()
+    conn.execute(
+        "DELETE FROM ll_outbox WHERE seq <= ? AND delivered_at IS NOT NULL",
+        (newest - KEEP_ROWS,),
+    )
+
+
 def record_request(
     db: Database,
     *,
@@ -342,6 +355,10 @@ def record_request(
             "INSERT INTO ll_request (received_at, method, path, client_id, status,"
             " body, fault_rule) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (iso(datetime.now(UTC)), method, path, client_id, status, body, fault_rule),
+        )
+        conn.execute(
+            "DELETE FROM ll_request WHERE seq <= last_insert_rowid() - ?",
+            (KEEP_ROWS,),
         )
 
 

@@ -254,6 +254,7 @@ class SourceSender:
                 " last_status = ?, last_error = ? WHERE seq = ?",
                 [(stamp, status, note, r["seq"]) for r in rows],
             )
+            models.trim_delivered_outbox(conn)
         log.info(
             "source delivered channel=%s count=%d status=%s",
             rows[0]["channel"],
