@@ -17,6 +17,7 @@ from flask import Blueprint, jsonify, request
 from emulator.actions import deliveries
 from emulator.store import Database
 from emulator.web.errors import APIError
+from emulator.web.waits import CURSOR_NAMES
 
 MAX_LIMIT = 1000
 MAX_ID = 2**63 - 1  # SQLite's largest integer; no row id is larger
@@ -67,11 +68,6 @@ def create_blueprint(db: Database) -> Blueprint:
         return jsonify(item)
 
     return control
-
-
-# The paging parameter of every control route: ``cursor``, or its older names
-# ``after`` and ``next`` as the messages routes take them; the first given wins.
-CURSOR_NAMES = ("cursor", "after", "next")
 
 
 def _cursor_arg() -> int:

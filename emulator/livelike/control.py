@@ -8,7 +8,6 @@ the audience-sync log.
 from __future__ import annotations
 
 import logging
-import threading
 
 from flask import Blueprint, jsonify, request
 
@@ -16,6 +15,8 @@ from emulator import jsontext
 from emulator.livelike import models
 from emulator.livelike.app import engine
 from emulator.web.errors import APIError
+from emulator.web.waits import CURSOR_NAMES, wait_in_a_slot, wait_slots
+from emulator.web.waits import MAX_WAITERS as MAX_WAITERS
 
 log = logging.getLogger(__name__)
 
@@ -24,10 +25,7 @@ blueprint = Blueprint("livelike_control", __name__, url_prefix="/_emulator")
 # A wait holds one of the server's 48 threads: capped like Segment's, and
 # waits beyond MAX_WAITERS at once are 429 so that the API keeps its threads.
 MAX_WAIT_SECONDS = 30.0
-MAX_WAITERS = 16
-WAITERS = threading.BoundedSemaphore(MAX_WAITERS)
-# The paging parameter of every control route; the first one given wins.
-CURSOR_NAMES = ("cursor", "after", "next")
+WAITERS = wait_slots()
 MAX_CURSOR = 2**62
 
 
@@ -133,20 +131,7 @@ def received_requests():
 
     if not wait:
         return jsonify({"requests": probe()})
-    if not WAITERS.acquire(blocking=False):
-        log.warning("wait refused waiters=%d", MAX_WAITERS)
-        raise APIError(
-            f"{MAX_WAITERS} waits are already open on this server, the most it "
-            "allows so that the API keeps its threads; retry in a second or "
-            "ask without wait.",
-            status=429,
-            code="too_many_waits",
-            headers={"Retry-After": "1"},
-        )
-    try:
-        found = db.wait_for(probe, timeout=wait)
-    finally:
-        WAITERS.release()
+    found = wait_in_a_slot(WAITERS, db, probe, wait, instead="ask without wait")
     return jsonify({"requests": found or []})
 
 

@@ -8,7 +8,6 @@ soon as a match is committed, counts, and a reset.
 from __future__ import annotations
 
 import logging
-import threading
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
@@ -18,6 +17,8 @@ from emulator.segment import messages
 from emulator.segment.messages import STATUSES, MessageQuery
 from emulator.segment.normalize import InvalidTimestamp, parse_timestamp
 from emulator.web.errors import APIError
+from emulator.web.waits import CURSOR_NAMES, wait_in_a_slot, wait_slots
+from emulator.web.waits import MAX_WAITERS as MAX_WAITERS
 
 log = logging.getLogger(__name__)
 
@@ -29,9 +30,8 @@ MAX_LIMIT = 1000
 # emulator.web.server); the cap keeps a few slow tests from starving ingestion.
 MAX_WAIT_SECONDS = 30.0
 MAX_INTEGER = 2**63 - 1  # SQLite's largest integer
-# Waits beyond this many at once are 429: ingestion must always keep threads.
-MAX_WAITERS = 16
-WAITERS = threading.BoundedSemaphore(MAX_WAITERS)
+# Waits beyond MAX_WAITERS at once are 429: ingestion must always keep threads.
+WAITERS = wait_slots()
 
 # query parameter -> MessageQuery field
 _EXACT = {
@@ -96,20 +96,13 @@ def wait_for_messages():
         found = _find(db, query, with_raw)
         return found if len(found) >= count else None
 
-    if not WAITERS.acquire(blocking=False):
-        log.warning("wait refused waiters=%d", MAX_WAITERS)
-        raise APIError(
-            f"{MAX_WAITERS} waits are already open on this server, the most it "
-            "allows so that ingestion keeps its threads; retry in a second or "
-            "read GET /_emulator/messages without waiting.",
-            status=429,
-            code="too_many_waits",
-            headers={"Retry-After": "1"},
-        )
-    try:
-        found = db.wait_for(probe, timeout=timeout)
-    finally:
-        WAITERS.release()
+    found = wait_in_a_slot(
+        WAITERS,
+        db,
+        probe,
+        timeout,
+        instead="read GET /_emulator/messages without waiting",
+    )
     if found is None:
         raise APIError(
             f"No {count} message(s) matched within {timeout:g} seconds.",
@@ -278,10 +271,6 @@ def _time(name: str) -> int | None:
             code="invalid_query",
             path=name,
         ) from None
-
-
-# The paging parameter of every control route; the first one given wins.
-CURSOR_NAMES = ("cursor", "after", "next")
 
 
 def _cursor() -> int:
