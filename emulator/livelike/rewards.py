@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 from emulator.livelike import models, outbox
 from emulator.livelike.config import (
     Application,
+    Badge,
     Limit,
     LiveLikeConfig,
     Quest,
@@ -384,39 +385,54 @@ class RewardsEngine:
                 continue
             if current < badge.reward_item_threshold:
                 continue
-            earned_id = self._award_badge(ctx, profile, badge.id, "reward_transaction")
-            if earned_id is None:
-                continue
-            ctx.emit(
-                "Badge Rewarded",
+            self._award_badge(
+                ctx,
                 profile,
+                badge,
+                "reward_transaction",
                 {
-                    "badge_id": badge.id,
-                    "badge_title": badge.name,
-                    "description": badge.description,
-                    "earned_badge_id": earned_id,
-                    "image_url": badge.image_url,
                     "reward_item_id": item.id,
                     "reward_item_name": item.name,
                     "reward_item_threshold": badge.reward_item_threshold,
-                    "source": "reward_transaction",
                 },
             )
 
     def _award_badge(
-        self, ctx: _Context, profile: sqlite3.Row, badge_id: str, source: str
-    ) -> str | None:
-        """Earn *badge_id* unless the profile has it; a badge is never earned twice."""
+        self,
+        ctx: _Context,
+        profile: sqlite3.Row,
+        badge: Badge,
+        source: str,
+        details: dict[str, Any],
+    ) -> None:
+        """Earn *badge* and emit ``Badge Rewarded``, unless the profile has it.
+
+        A badge is never earned twice; *details* are the event's properties that
+        say what earned it (the reward item, or the quest).
+        """
         earned_id = new_id()
         cursor = ctx.conn.execute(
             "INSERT INTO ll_earned_badge (id, client_id, badge_id, profile_id, source,"
             " awarded_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            (earned_id, ctx.app.client_id, badge_id, profile["id"], source, ctx.stamp),
+            (earned_id, ctx.app.client_id, badge.id, profile["id"], source, ctx.stamp),
         )
         if cursor.rowcount == 0:
-            return None
-        log.info("badge earned badge=%s profile=%s", badge_id, profile["id"])
-        return earned_id
+            return
+        log.info("badge earned badge=%s profile=%s", badge.id, profile["id"])
+
+        ctx.emit(
+            "Badge Rewarded",
+            profile,
+            {
+                "badge_id": badge.id,
+                "badge_title": badge.name,
+                "description": badge.description,
+                "earned_badge_id": earned_id,
+                "image_url": badge.image_url,
+                **details,
+                "source": source,
+            },
+        )
 
     # --- quests -----------------------------------------------------------------
 
@@ -621,23 +637,12 @@ class RewardsEngine:
             self._check_badges(ctx, profile, item.id)
 
         for badge_id in quest.badge_ids:
-            badge = ctx.app.badge(badge_id)
-            earned_id = self._award_badge(ctx, profile, badge_id, "quest")
-            if earned_id is None:
-                continue
-            ctx.emit(
-                "Badge Rewarded",
+            self._award_badge(
+                ctx,
                 profile,
-                {
-                    "badge_id": badge.id,
-                    "badge_title": badge.name,
-                    "description": badge.description,
-                    "earned_badge_id": earned_id,
-                    "image_url": badge.image_url,
-                    **quest_ids,
-                    "user_quest_id": user_quest_id,
-                    "source": "quest",
-                },
+                ctx.app.badge(badge_id),
+                "quest",
+                {**quest_ids, "user_quest_id": user_quest_id},
             )
         return True
 
