@@ -8,7 +8,6 @@ per destination and action into the Segment service's ``/_emulator/stats``.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -17,11 +16,10 @@ from flask import Blueprint, jsonify, request
 from emulator.actions import deliveries
 from emulator.store import Database
 from emulator.web.errors import APIError
-from emulator.web.waits import CURSOR_NAMES
+from emulator.web.query import MAX_INTEGER, cursor_arg, integer_arg
 
 MAX_LIMIT = 1000
-MAX_ID = 2**63 - 1  # SQLite's largest integer; no row id is larger
-_INTEGER = re.compile(r"-?[0-9]{1,40}")
+MAX_ID = MAX_INTEGER
 
 # query parameter -> column filter of deliveries.list_deliveries
 _QUERY_FILTERS = {
@@ -49,8 +47,8 @@ def create_blueprint(db: Database) -> Blueprint:
                 f"{', '.join(deliveries.STATUSES)}.",
                 code="invalid_filter",
             )
-        after = _cursor_arg()
-        limit = _int_arg("limit", 100, minimum=1, maximum=MAX_LIMIT)
+        after = cursor_arg(code="invalid_filter")
+        limit = integer_arg("limit", 100, 1, MAX_LIMIT, code="invalid_filter")
 
         items = deliveries.list_deliveries(db, after=after, limit=limit, **filters)
         next_cursor = items[-1]["id"] if len(items) == limit else None
@@ -68,38 +66,6 @@ def create_blueprint(db: Database) -> Blueprint:
         return jsonify(item)
 
     return control
-
-
-def _cursor_arg() -> int:
-    for name in CURSOR_NAMES:
-        if name in request.args:
-            return _int_arg(name, 0, minimum=0, maximum=MAX_ID)
-    return 0
-
-
-def _int_arg(name: str, default: int, *, minimum: int, maximum: int | None = None):
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    if not _INTEGER.fullmatch(raw):  # not int(): it takes "1_0", " 7", "٣"
-        shown = raw if len(raw) <= 40 else raw[:40] + "…"
-        raise APIError(
-            f"Query parameter {name} must be an integer, not {shown!r}.",
-            code="invalid_filter",
-        )
-    value = int(raw)
-    if value < minimum or (maximum is not None and value > maximum):
-        if maximum is not None and maximum < MAX_ID:
-            bound = f"from {minimum} to {maximum}"
-        elif value < minimum:
-            bound = f"at least {minimum}"
-        else:
-            bound = f"at most {maximum} (the largest id)"
-        raise APIError(
-            f"Query parameter {name} must be {bound}, not {value}.",
-            code="invalid_filter",
-        )
-    return value
 
 
 def stats_provider(db: Database) -> Callable[[], dict[str, Any]]:

@@ -15,8 +15,9 @@ from emulator import jsontext
 from emulator.livelike import models
 from emulator.livelike.app import engine
 from emulator.web.errors import APIError
-from emulator.web.waits import CURSOR_NAMES, wait_in_a_slot, wait_slots
+from emulator.web.query import cursor_arg, integer_arg
 from emulator.web.waits import MAX_WAITERS as MAX_WAITERS
+from emulator.web.waits import wait_in_a_slot, wait_slots
 
 log = logging.getLogger(__name__)
 
@@ -27,24 +28,7 @@ blueprint = Blueprint("livelike_control", __name__, url_prefix="/_emulator")
 MAX_WAIT_SECONDS = 30.0
 WAITERS = wait_slots()
 MAX_CURSOR = 2**62
-
-
-def _int(name: str, default: int, minimum: int = 0, maximum: int = 10_000) -> int:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = None
-    if value is None or not minimum <= value <= maximum:
-        raise APIError(
-            f"Query parameter {name!r} must be an integer from {minimum} to "
-            f"{maximum}, got {raw!r}.",
-            code="invalid_query",
-            path=f"$.query.{name}",
-        )
-    return value
+QUERY = "$.query."  # where LiveLike's query errors point
 
 
 def _choice(name: str, allowed: tuple[str, ...]) -> None:
@@ -71,14 +55,6 @@ def _wait_seconds() -> float:
             path="$.query.wait",
         )
     return value
-
-
-def _cursor() -> int:
-    """``cursor``, or its older names ``after`` and ``next``, as on Segment."""
-    for name in CURSOR_NAMES:
-        if name in request.args:
-            return _int(name, 0, 0, MAX_CURSOR)
-    return 0
 
 
 def _reset_body() -> None:
@@ -114,9 +90,13 @@ def reset():
 def received_requests():
     """Requests received, oldest first; ``wait`` long-polls until one matches."""
     db = engine().db
-    status = _int("status", 0, 100, 599) if "status" in request.args else None
-    after = _cursor()
-    limit = _int("limit", 100, 1, 1000)
+    status = (
+        integer_arg("status", 0, 100, 599, path_prefix=QUERY)
+        if "status" in request.args
+        else None
+    )
+    after = cursor_arg(MAX_CURSOR, path_prefix=QUERY)
+    limit = integer_arg("limit", 100, 1, 1000, path_prefix=QUERY)
     wait = _wait_seconds()
 
     def probe():
@@ -144,7 +124,7 @@ def stats():
 def outbox():
     db = engine().db
     sql = "SELECT * FROM ll_outbox WHERE seq > ?"
-    params: list = [_cursor()]
+    params: list = [cursor_arg(MAX_CURSOR, path_prefix=QUERY)]
     _choice("channel", ("segment", "webhook"))
     _choice("delivered", ("true", "false"))
     _choice("state", tuple(STATES))
@@ -158,7 +138,7 @@ def outbox():
     if request.args.get("state") is not None:
         sql += f" AND {STATES[request.args['state']]}"
     sql += " ORDER BY seq LIMIT ?"
-    params.append(_int("limit", 100, 1, 1000))
+    params.append(integer_arg("limit", 100, 1, 1000, path_prefix=QUERY))
     rows = db.query(sql, tuple(params))
     return jsonify(
         {
@@ -202,7 +182,7 @@ def _state(row) -> str:
 def audience_log():
     rows = engine().db.query(
         "SELECT * FROM ll_audience_log ORDER BY seq LIMIT ?",
-        (_int("limit", 100, 1, 1000),),
+        (integer_arg("limit", 100, 1, 1000, path_prefix=QUERY),),
     )
     return jsonify(
         {

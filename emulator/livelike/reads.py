@@ -16,6 +16,7 @@ from emulator.livelike.app import authenticate, engine, json_body, rewards_error
 from emulator.livelike.config import Application
 from emulator.livelike.rewards import RewardsError, _number
 from emulator.web.errors import APIError
+from emulator.web.query import integer_arg
 
 blueprint = Blueprint("livelike_reads", __name__, url_prefix="/api/v1")
 
@@ -23,30 +24,11 @@ DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 
 
-MAX_INT = 2**63 - 1  # what SQLite and LiveLike's own integers hold
-
-
-def _int_arg(name: str, default: int, minimum: int, maximum: int = MAX_INT) -> int:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = None
-    if value is None or not minimum <= value <= maximum:
-        bounds = f">= {minimum} and <= {maximum}"
-        raise APIError(
-            f"Query parameter {name!r} must be an integer {bounds}, got {raw!r}.",
-            code="invalid_query",
-            path=f"$.query.{name}",
-        )
-    return value
-
-
 def _page(rows: list[Any]) -> dict[str, Any]:
-    page = _int_arg("page", 1, 1)
-    size = _int_arg("page_size", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE)
+    page = integer_arg("page", 1, 1, path_prefix="$.query.")
+    size = integer_arg(
+        "page_size", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE, path_prefix="$.query."
+    )
     start = (page - 1) * size
     chunk = rows[start : start + size]
 

@@ -17,8 +17,9 @@ from emulator.segment import messages
 from emulator.segment.messages import STATUSES, MessageQuery
 from emulator.segment.normalize import InvalidTimestamp, parse_timestamp
 from emulator.web.errors import APIError
-from emulator.web.waits import CURSOR_NAMES, wait_in_a_slot, wait_slots
+from emulator.web.query import cursor_arg, integer_arg
 from emulator.web.waits import MAX_WAITERS as MAX_WAITERS
+from emulator.web.waits import wait_in_a_slot, wait_slots
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,6 @@ MAX_LIMIT = 1000
 # A waiting request holds one of the server's threads (48, see
 # emulator.web.server); the cap keeps a few slow tests from starving ingestion.
 MAX_WAIT_SECONDS = 30.0
-MAX_INTEGER = 2**63 - 1  # SQLite's largest integer
 # Waits beyond MAX_WAITERS at once are 429: ingestion must always keep threads.
 WAITERS = wait_slots()
 
@@ -87,7 +87,7 @@ def wait_for_messages():
         MAX_WAIT_SECONDS,
         why="a wait holds a server thread, so it is capped",
     )
-    count = _integer("count", 1, 1, MAX_LIMIT)
+    count = integer_arg("count", 1, 1, MAX_LIMIT)
     query.limit = max(query.limit, count)
     db = _ingestor().db
     with_raw = _flag("raw")
@@ -116,13 +116,13 @@ def wait_for_messages():
 def list_requests():
     """Every request to a tracking route with its answer; 4xx bodies previewed."""
     status = request.args.get("status")
-    limit = _integer("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+    limit = integer_arg("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
     found = messages.find_requests(
         _ingestor().db,
         route=request.args.get("route"),
-        status=_integer("status", 0, 100, 599) if status is not None else None,
+        status=integer_arg("status", 0, 100, 599) if status is not None else None,
         source=request.args.get("source"),
-        after=_cursor(),
+        after=cursor_arg(),
         limit=limit,
     )
     following = found[-1]["id"] if found and len(found) >= limit else None
@@ -227,8 +227,8 @@ def parse_query(args) -> MessageQuery:
         query.where.append(_where(clause))
     query.since_ms = _time("since")
     query.until_ms = _time("until")
-    query.after = _cursor()
-    query.limit = _integer("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+    query.after = cursor_arg()
+    query.limit = integer_arg("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
     return query
 
 
@@ -273,14 +273,6 @@ def _time(name: str) -> int | None:
         ) from None
 
 
-def _cursor() -> int:
-    """``cursor``, or its older names ``after`` and ``next`` (the field pages carry)."""
-    for name in CURSOR_NAMES:
-        if name in request.args:
-            return _integer(name, 0, 0, MAX_INTEGER)
-    return 0
-
-
 def _number(
     name: str,
     default: float,
@@ -300,23 +292,6 @@ def _number(
         because = f" ({why})" if why else ""
         raise APIError(
             f"{name} must be a number {bounds}{because}, not {value!r}.",
-            code="invalid_query",
-            path=name,
-        )
-    return number
-
-
-def _integer(name: str, default: int, low: int, high: int) -> int:
-    value = request.args.get(name)
-    if value is None:
-        return default
-    try:
-        number = int(value)
-    except ValueError:
-        number = None
-    if number is None or not low <= number <= high:
-        raise APIError(
-            f"{name} must be an integer between {low} and {high}, not {value!r}.",
             code="invalid_query",
             path=name,
         )

@@ -21,10 +21,6 @@ T = TypeVar("T")
 
 MAX_WAITERS = 16
 
-# The paging parameter of every control route: ``cursor``, or its older names
-# ``after`` and ``next``; the first one given wins.
-CURSOR_NAMES = ("cursor", "after", "next")
-
 
 def wait_slots() -> threading.BoundedSemaphore:
     """The open-wait slots of one service."""
